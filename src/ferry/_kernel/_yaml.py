@@ -1,0 +1,115 @@
+"""YAML documents with line numbers (pure: text in, documents out).
+
+Every loader in ferry reads YAML through :func:`load_documents`, so that every error and finding can name the file,
+the document and the line. Uses libyaml when present.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from ferry.errors import ManifestError
+
+__all__ = ["YamlDocument", "dump_yaml", "load_documents"]
+
+try:  # libyaml is an order of magnitude faster; pure Python is the fallback.
+    _Loader: type[yaml.SafeLoader] = yaml.CSafeLoader  # type: ignore[assignment,unused-ignore]
+    _Dumper: type[yaml.SafeDumper] = yaml.CSafeDumper  # type: ignore[assignment,unused-ignore]
+except AttributeError:  # pragma: no cover - depends on how PyYAML was built
+    _Loader = yaml.SafeLoader
+    _Dumper = yaml.SafeDumper
+
+PathKey = tuple[str | int, ...]
+
+
+@dataclass(frozen=True)
+class YamlDocument:
+    """One document of a YAML stream.
+
+    Attributes:
+        data: the constructed value (usually a mapping).
+        index: 0-based position of the document in its stream.
+        line: 1-based line where the document starts.
+    """
+
+    data: Any
+    index: int
+    line: int
+    _node: yaml.Node | None = field(default=None, repr=False, compare=False)
+
+    def line_of(self, *path: str | int) -> int:
+        """The 1-based line of the value at ``path`` (mapping keys and list indexes), or of its nearest parent."""
+        node = self._node
+        best = self.line
+        for step in path:
+            if node is None:
+                break
+            found = _child(node, step)
+            if found is None:
+                break
+            line_node, node = found
+            best = line_node.start_mark.line + 1
+        return best
+
+
+def _child(node: yaml.Node, step: str | int) -> tuple[yaml.Node, yaml.Node] | None:
+    """The (node whose line names the step, node to descend into): a mapping key's line, a list item's own line."""
+    if isinstance(node, yaml.MappingNode) and isinstance(step, str):
+        for key, value in node.value:
+            if isinstance(key, yaml.ScalarNode) and key.value == step:
+                return key, value
+    elif isinstance(node, yaml.SequenceNode) and isinstance(step, int) and 0 <= step < len(node.value):
+        item = node.value[step]
+        return item, item
+    return None
+
+
+def load_documents(text: str, path: str = "<string>") -> list[YamlDocument]:
+    """Parse a (multi-document) YAML stream, keeping each document's line numbers.
+
+    Empty documents are skipped but keep their index. Raises :class:`ManifestError` with the line and document of
+    the first syntax error.
+    """
+    documents: list[YamlDocument] = []
+    loader = _Loader(text)
+    index = 0
+    try:
+        while loader.check_node():
+            node = loader.get_node()
+            if node is not None:
+                data = loader.construct_document(node)
+                if data is not None:
+                    documents.append(YamlDocument(data=data, index=index, line=node.start_mark.line + 1, _node=node))
+            index += 1
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark is not None else None
+        problem = exc.problem or exc.context or "invalid YAML"
+        raise ManifestError(
+            f"invalid YAML: {problem}",
+            path=path,
+            line=line,
+            document=index,
+            hint="fix the syntax at that line; the rest of the file was not read",
+        ) from exc
+    except yaml.YAMLError as exc:
+        raise ManifestError(f"invalid YAML: {exc}", path=path, document=index) from exc
+    finally:
+        loader.dispose()
+    return documents
+
+
+def iter_documents(text: str, path: str = "<string>") -> Iterator[YamlDocument]:
+    """Like :func:`load_documents`, as an iterator."""
+    yield from load_documents(text, path)
+
+
+def dump_yaml(data: Any, *, documents: bool = False) -> str:
+    """Deterministic YAML: key order as given, block style, unicode kept; ``documents`` joins a list as a stream."""
+    if documents:
+        return yaml.dump_all(data, Dumper=_Dumper, sort_keys=False, default_flow_style=False, allow_unicode=True)
+    return yaml.dump(data, Dumper=_Dumper, sort_keys=False, default_flow_style=False, allow_unicode=True)

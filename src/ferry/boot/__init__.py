@@ -1,0 +1,3 @@
+"""ferry.boot."""
+
+__all__: list[str] = []

@@ -1,0 +1,3 @@
+"""ferry.cache."""
+
+__all__: list[str] = []

@@ -1,0 +1,3 @@
+"""ferry.coco."""
+
+__all__: list[str] = []

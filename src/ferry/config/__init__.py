@@ -1,0 +1,3 @@
+"""ferry.config: layered configuration."""
+
+__all__: list[str] = []

@@ -1,0 +1,3 @@
+"""ferry.gateway."""
+
+__all__: list[str] = []

@@ -1,0 +1,3 @@
+"""ferry.genai."""
+
+__all__: list[str] = []
