@@ -1,7 +1,8 @@
 """The shared kernel: what every system needs and no system owns.
 
-Estates and the objects in them, YAML with line numbers, the report types assessors return, atomic writes and
-optional-dependency imports. No domain logic lives here.
+Estates and the objects in them, YAML with line numbers, the report types assessors return, atomic writes,
+optional-dependency imports and the programs ferry drives (started, waited on, always stopped). No domain
+logic lives here.
 """
 
 from ferry._kernel._atomic import atomic_write_bytes as atomic_write_bytes
@@ -16,6 +17,10 @@ from ferry._kernel._kinds import is_known_kind as is_known_kind
 from ferry._kernel._manifests import KubeObject as KubeObject
 from ferry._kernel._manifests import SourceRef as SourceRef
 from ferry._kernel._manifests import parse_manifests as parse_manifests
+from ferry._kernel._process import ManagedProcess as ManagedProcess
+from ferry._kernel._process import find_tool as find_tool
+from ferry._kernel._process import free_port as free_port
+from ferry._kernel._process import wait_for_port as wait_for_port
 from ferry._kernel._report import Artifact as Artifact
 from ferry._kernel._report import Assessor as Assessor
 from ferry._kernel._report import Chart as Chart
@@ -36,6 +41,7 @@ __all__ = [
     "EstateProblem",
     "Finding",
     "KubeObject",
+    "ManagedProcess",
     "Section",
     "Severity",
     "SourceRef",
@@ -43,9 +49,12 @@ __all__ = [
     "atomic_write_bytes",
     "atomic_write_text",
     "dump_yaml",
+    "find_tool",
+    "free_port",
     "is_known_kind",
     "load_documents",
     "load_estate",
     "parse_manifests",
     "require",
+    "wait_for_port",
 ]
