@@ -21,6 +21,7 @@ from ferry.config._errors import InvalidKeyError, KeyCollisionError, ParseError,
 from ferry.config._explain import Collision, Explanation
 from ferry.config._files import Directory, File
 from ferry.config._keys import cli_flag, env_name
+from ferry.config._kubelet import kubelet_update
 from ferry.config._memory import Defaults, InMemory, MutableInMemory
 from ferry.config._provider import Provider
 from ferry.config._reader import Reader, Snapshot
@@ -61,5 +62,6 @@ __all__ = [
     "Watch",
     "cli_flag",
     "env_name",
+    "kubelet_update",
     "redact",
 ]

@@ -75,6 +75,8 @@ class ReloadingProvider(Provider):
                 except OSError as exc:
                     log.info("config %s: inotify unavailable (%s); polling every %ss", name, exc, poll_interval)
             self.status.mechanism = "inotify" if self._inotify else "polling"
+            if self._inotify is not None:
+                self._add_watches(self._inotify)  # before the thread starts: no change can slip past unseen
             self._thread = threading.Thread(
                 target=self._run, args=(poll_interval, debounce), name=f"ferry-config-{name}", daemon=True
             )
@@ -137,19 +139,25 @@ class ReloadingProvider(Provider):
         log.warning("config %s: reload failed, keeping the last good values: %s", self.name, exc)
         return False
 
+    def _add_watches(self, ino: Inotify) -> None:
+        for directory in self._watch_dirs():
+            ino.add(directory)
+
     def _run(self, poll_interval: float, debounce: float) -> None:
         ino = self._inotify
+        first = True
         while not self._stop.is_set():
             try:
-                if ino is None:
+                if first:
+                    first = False  # catch what changed between the first read and the watches being in place
+                elif ino is None:
                     if self._stop.wait(poll_interval):
                         return
-                else:
-                    for directory in self._watch_dirs():
-                        ino.add(directory)
-                    if ino.wait(poll_interval):
-                        while not self._stop.is_set() and ino.wait(debounce):
-                            pass  # one reload per burst: wait until the events stop
+                elif ino.wait(poll_interval):
+                    while not self._stop.is_set() and ino.wait(debounce):
+                        pass  # one reload per burst: wait until the events stop
+                if ino is not None:
+                    self._add_watches(ino)  # new subdirectories, a directory that appeared, a new ..data target
                 if not self._stop.is_set():
                     self.reload()
             except Exception:  # the watcher must outlive any one bad check
