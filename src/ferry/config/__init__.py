@@ -15,9 +15,10 @@ reload, secret redaction and provenance::
     timeout = config.get("http.timeout", int)
 """
 
-from ferry.config._access import ACCESS_LOG_ENV, AccessEvent, AccessLog, ProviderResult
+from ferry.config._access import ACCESS_LOG_ENV, AccessLog
 from ferry.config._env import CommandLine, DotEnv, Environment
 from ferry.config._errors import InvalidKeyError, KeyCollisionError, ParseError, SourceNotFoundError, UnknownFlagError
+from ferry.config._events import AccessEvent, ProviderResult
 from ferry.config._explain import Collision, Explanation
 from ferry.config._files import Directory, File
 from ferry.config._keys import cli_flag, env_name

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ferry.config._access import ProviderResult
+from ferry.config._events import ProviderResult
 
 __all__ = ["Collision", "Explanation"]
 

@@ -12,7 +12,8 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from types import MappingProxyType
 from typing import Any, Final, TypeVar, overload
 
-from ferry.config._access import AccessEvent, AccessReporter, ProviderResult, call_site, reporter_from_env
+from ferry.config._access import call_site, reporter_from_env
+from ferry.config._events import AccessEvent, AccessReporter, ProviderResult
 from ferry.config._explain import Collision, Explanation
 from ferry.config._keys import join_key, normalize_key, secret_by_name
 from ferry.config._layer import Layer
