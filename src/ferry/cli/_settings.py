@@ -153,4 +153,7 @@ def configure(ctx: click.Context) -> Settings:
         ctx.default_map = _OutputDefaults(settings.output_format)
     if settings.color != "auto":
         ctx.color = settings.color == "always"
+        # rich (every human-facing table) follows the NO_COLOR / FORCE_COLOR conventions of this process.
+        os.environ.pop("FORCE_COLOR" if settings.color == "never" else "NO_COLOR", None)
+        os.environ["NO_COLOR" if settings.color == "never" else "FORCE_COLOR"] = "1"
     return settings

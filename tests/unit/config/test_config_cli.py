@@ -95,3 +95,11 @@ def test_build_reader_is_usable_from_python(tmp_path: Path) -> None:
     assert reader.get("log.level") == "info"
     assert reader.get("color") == "never"
     assert reader.get("cache.dir").endswith("ferry")
+
+
+def test_color_setting_reaches_the_rich_output(workdir: Path) -> None:
+    colored = run_cli(["config", "show", "--format", "text"], cwd=str(workdir), env={"FERRY_COLOR": "always"})
+    plain = run_cli(["config", "show", "--format", "text"], cwd=str(workdir), env={"FERRY_COLOR": "never"})
+    assert "\x1b[" in colored.stdout
+    assert "\x1b[" not in plain.stdout
+    assert run_cli(["config", "show"], cwd=str(workdir), env={"FERRY_COLOR": "sometimes"}).exit_code == 2
