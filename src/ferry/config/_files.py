@@ -147,7 +147,9 @@ class Directory(ReloadingProvider):
                 out: dict[str, bytes] = {}
                 for rel, path in _walk(base):
                     with path.open("rb") as handle:
-                        out[rel] = handle.read(_MAX_BYTES)
+                        out[rel] = handle.read(_MAX_BYTES + 1)
+                    if len(out[rel]) > _MAX_BYTES:
+                        raise ConfigError(f"{self.path}: {rel} is larger than 16 MiB; not a configuration value")
                 return out
             except FileNotFoundError:
                 continue

@@ -68,6 +68,9 @@ class Inotify:
         self.fd: int = fd
         self._wake_r, self._wake_w = os.pipe()
         self._watched: set[str] = set()
+        self._poll = select.poll()  # not select(): no FD_SETSIZE limit in processes with many open files
+        self._poll.register(self.fd, select.POLLIN)
+        self._poll.register(self._wake_r, select.POLLIN)
 
     def add(self, path: Path) -> bool:
         """Watch the directory ``path`` (again); False when it cannot be watched (missing, no permission)."""
@@ -80,7 +83,7 @@ class Inotify:
         return True
 
     def wait(self, timeout: float) -> bool:
-        ready, _, _ = select.select([self.fd, self._wake_r], [], [], max(timeout, 0.0))
+        ready = {fd for fd, _ in self._poll.poll(max(timeout, 0.0) * 1000)}
         if self._wake_r in ready:
             with contextlib.suppress(BlockingIOError):
                 os.read(self._wake_r, 4096)

@@ -35,7 +35,7 @@ class MutableInMemory(InMemory):
 
     def __init__(self, mapping: Mapping[str, Any] | None = None, *, name: str = "mutable", secret: SecretSpec = False):
         super().__init__(mapping or {}, name=name, secret=secret)
-        self._write_lock = threading.Lock()
+        self._write_lock = threading.RLock()  # a subscriber may set values in turn
 
     def set(self, key: str, value: Any) -> bool:
         """Set (or, with None, remove) one key; True when that changed anything."""

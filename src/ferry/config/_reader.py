@@ -81,13 +81,16 @@ class _Core:
         self.reporter = reporter
         self.secret_names = secret_names
         self._lock = threading.Lock()  # writers only; readers never take it
+        self._notify_lock = threading.RLock()  # notifications in publication order (a callback may publish)
+        self._notified = 0
         self._watches: weakref.WeakSet[Watch[Any]] = weakref.WeakSet()
         self._callbacks: list[Callable[[Snapshot], None]] = []
         self.current = Snapshot(self, _Generation(tuple(p.layer() for p in self.providers), 0), "")
         self._unsubscribe = [p.subscribe(self._changed) for p in self.providers]
+        self._changed(None)  # a provider that published while we subscribed
 
     # -- publication ---------------------------------------------------------------------------------------------
-    def _changed(self, _provider: Provider) -> None:
+    def _changed(self, _provider: Provider | None) -> None:
         with self._lock:
             layers = tuple(p.layer() for p in self.providers)
             old = self.current
@@ -95,18 +98,24 @@ class _Core:
                 return
             snapshot = Snapshot(self, _Generation(layers, old._gen.number + 1), "")
             self.current = snapshot  # the publication: one reference store
-            watches = list(self._watches)
-            callbacks = list(self._callbacks)
-        for watch in watches:
-            try:
-                watch._offer(snapshot)
-            except Exception:
-                log.exception("a config watch failed to compute its value")
-        for callback in callbacks:
-            try:
-                callback(snapshot)
-            except Exception:
-                log.exception("a config change callback raised; other callbacks and readers are unaffected")
+        with self._notify_lock:  # outside the writers' lock, so a slow watcher never delays a publication
+            if snapshot.generation <= self._notified:
+                return  # a newer publication was already announced
+            self._notified = snapshot.generation
+            with self._lock:
+                watches, callbacks = list(self._watches), list(self._callbacks)
+            for watch in watches:
+                try:
+                    watch._offer(snapshot)
+                except Exception:
+                    log.exception("a config watch failed to compute its value")
+            for callback in callbacks:
+                if self._notified != snapshot.generation:
+                    break  # a callback published a newer snapshot, which has been announced already
+                try:
+                    callback(snapshot)
+                except Exception:
+                    log.exception("a config change callback raised; other callbacks and readers are unaffected")
 
     def add_watch(self, watch: Watch[Any]) -> None:
         with self._lock:
@@ -299,7 +308,8 @@ class _TypedValues(dict[str, Any]):
 
     def __missing__(self, key: str) -> Any:
         value = self._snapshot.get(key, self._target)
-        self[key] = value
+        if not isinstance(value, list):  # lists are handed out fresh, never shared between callers
+            self[key] = value
         return value
 
     def get(self, key: str, default: Any = None) -> Any:

@@ -53,7 +53,7 @@ class ReloadingProvider(Provider):
         self.name = name
         self.allow_missing = allow_missing
         self.status = ReloadStatus()
-        self._reload_lock = threading.Lock()
+        self._reload_lock = threading.RLock()  # a subscriber may trigger a check
         self._bad_digest: bytes | None = None
         raw = self._read_raw()
         if raw is None:
