@@ -95,9 +95,9 @@ def test_c29_a_missing_directory_is_an_error_unless_optional_and_is_picked_up_la
         reader = Reader([provider])
         assert reader.get("log.level", default=None) is None
         vol.mkdir()
-        (vol / "log.level").write_text("debug")
+        (vol / "log.level").write_text("debug")  # not atomic: a check may first see an empty file, then "debug"
         deadline = time.monotonic() + 5
-        while reader.get("log.level", default=None) is None and time.monotonic() < deadline:
+        while reader.get("log.level", default=None) != "debug" and time.monotonic() < deadline:
             time.sleep(0.01)
         assert reader.get("log.level") == "debug"
     finally:
