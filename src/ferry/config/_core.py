@@ -55,6 +55,21 @@ def _display(entry: Entry, secret: bool) -> str:
 class Core:
     """State shared by a reader and its scoped readers: providers, the current snapshot, watches, the reporter."""
 
+    __slots__ = (
+        "__weakref__",
+        "_callbacks",
+        "_lock",
+        "_notified",
+        "_notify_lock",
+        "_unsubscribe",
+        "_watches",
+        "converters",
+        "current",
+        "providers",
+        "reporter",
+        "secret_names",
+    )
+
     def __init__(
         self,
         providers: Sequence[Provider],

@@ -39,6 +39,8 @@ class Reader:
     not reported to access reporters after the first read of each key).
     """
 
+    __slots__ = ("_core", "_prefix")
+
     def __init__(
         self,
         providers: Sequence[Provider],
