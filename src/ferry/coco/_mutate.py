@@ -124,6 +124,23 @@ def _apply_sealed_to_spec(spec: Mapping[str, Any], ops: list[dict[str, Any]]) ->
     return out
 
 
+def _patchable(pod: Mapping[str, Any]) -> bool:
+    spec, metadata = pod.get("spec"), pod.get("metadata", {})
+    if not isinstance(spec, Mapping) or not isinstance(metadata, Mapping):
+        return False
+    if "annotations" in metadata and not isinstance(metadata["annotations"], Mapping):
+        return False
+    if "volumes" in spec and not isinstance(spec["volumes"], list):
+        return False
+    for key in ("containers", "initContainers"):
+        items = spec.get(key, [])
+        if not isinstance(items, list) or not all(isinstance(c, Mapping) for c in items):
+            return False
+        if any("volumeMounts" in c and not isinstance(c["volumeMounts"], list) for c in items):
+            return False
+    return True
+
+
 def mutate_pod(pod: Mapping[str, Any], profile: CocoProfile, ctx: PodContext | None = None) -> Mutation:
     """The JSON Patch for a pod CREATE (UPDATEs are never mutated: the fields are immutable)."""
     ctx = ctx or PodContext()
@@ -132,6 +149,8 @@ def mutate_pod(pod: Mapping[str, Any], profile: CocoProfile, ctx: PodContext | N
     in_scope, demanded, _ = scope_of(pod, profile, ctx)
     if not in_scope:
         return Mutation()
+    if not _patchable(pod):
+        return Mutation(in_scope=True)  # malformed: nothing safe to patch; /validate says what is wrong
     ops: list[dict[str, Any]] = []
     injected: list[str] = []
     spec = mapping(pod.get("spec"))
@@ -178,7 +197,7 @@ def mutate_pod(pod: Mapping[str, Any], profile: CocoProfile, ctx: PodContext | N
                 injected.append("initdata")
     if new_annotations:
         if not isinstance(mapping(pod.get("metadata")).get("annotations"), Mapping):
-            if not isinstance(pod.get("metadata"), Mapping):
+            if "metadata" not in pod:
                 ops.insert(0, {"op": "add", "path": "/metadata", "value": {}})
             ops.append({"op": "add", "path": "/metadata/annotations", "value": new_annotations})
         else:
