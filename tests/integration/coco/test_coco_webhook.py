@@ -56,25 +56,25 @@ class Webhook:
 
     def raw(self, data: bytes, *, hostname: str = "127.0.0.1") -> bytes:
         """Send raw bytes over TLS and read until the server closes or answers."""
-        with socket.create_connection(("127.0.0.1", self.port), timeout=10) as sock:
-            with self.context().wrap_socket(sock, server_hostname=hostname) as tls:
-                tls.sendall(data)
-                chunks = []
-                while True:
-                    chunk = tls.recv(65536)
-                    if not chunk:
+        sock = socket.create_connection(("127.0.0.1", self.port), timeout=10)
+        with sock, self.context().wrap_socket(sock, server_hostname=hostname) as tls:
+            tls.sendall(data)
+            chunks = []
+            while True:
+                chunk = tls.recv(65536)
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                if b"\r\n\r\n" in b"".join(chunks):
+                    head, _, rest = b"".join(chunks).partition(b"\r\n\r\n")
+                    length = [
+                        int(line.split(b":")[1])
+                        for line in head.split(b"\r\n")
+                        if line.lower().startswith(b"content-length")
+                    ]
+                    if length and len(rest) >= length[0]:
                         break
-                    chunks.append(chunk)
-                    if b"\r\n\r\n" in b"".join(chunks):
-                        head, _, rest = b"".join(chunks).partition(b"\r\n\r\n")
-                        length = [
-                            int(line.split(b":")[1])
-                            for line in head.split(b"\r\n")
-                            if line.lower().startswith(b"content-length")
-                        ]
-                        if length and len(rest) >= length[0]:
-                            break
-                return b"".join(chunks)
+            return b"".join(chunks)
 
 
 def _write_certs(directory: Path, service: str = "ferry-coco-webhook") -> None:
@@ -253,12 +253,12 @@ def test_non_pod_and_missing_uid_over_https(webhook: Webhook) -> None:
 
 
 def test_a_stalled_client_does_not_block_others(webhook: Webhook) -> None:
-    with socket.create_connection(("127.0.0.1", webhook.port), timeout=10) as sock:
-        with webhook.context().wrap_socket(sock, server_hostname="127.0.0.1") as stalled:
-            stalled.sendall(b"POST /validate HTTP/1.1\r\nContent-Length: 1000\r\n\r\n{")
-            started = time.monotonic()
-            assert webhook.call("GET", "/healthz")[0] == 200
-            assert time.monotonic() - started < 2
+    sock = socket.create_connection(("127.0.0.1", webhook.port), timeout=10)
+    with sock, webhook.context().wrap_socket(sock, server_hostname="127.0.0.1") as stalled:
+        stalled.sendall(b"POST /validate HTTP/1.1\r\nContent-Length: 1000\r\n\r\n{")
+        started = time.monotonic()
+        assert webhook.call("GET", "/healthz")[0] == 200
+        assert time.monotonic() - started < 2
 
 
 def _wait_for(predicate: Any, timeout: float = 10.0) -> bool:
