@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
 import yaml
 
@@ -116,7 +117,7 @@ def kyverno_schema() -> Callable[[str, str], Any]:
     shared = Path(__file__).resolve().parents[3].parent / "shared" / "schemas" / "kyverno"
     if not shared.is_dir():
         pytest.fail(f"Kyverno CRD schemas missing at {shared}")
-    cache: dict[tuple[str, str], Any] = {}
+    cache: dict[tuple[str, str], Any] = {}  # validators: building one checks the (large) schema once
 
     def get(file: str, version: str) -> Any:
         if (file, version) not in cache:
@@ -124,7 +125,7 @@ def kyverno_schema() -> Callable[[str, str], Any]:
             found = next(v for v in crd["spec"]["versions"] if v["name"] == version)
             schema = _strict(found["schema"]["openAPIV3Schema"])
             schema["properties"]["metadata"] = {"type": "object"}
-            cache[(file, version)] = schema
+            cache[(file, version)] = jsonschema.Draft7Validator(schema)
         return cache[(file, version)]
 
     return get
