@@ -53,6 +53,8 @@ TEE_FIELD_SIZES: Mapping[str, int] = {"snp": 32, "tdx": 48, "cca": 64}
 """Bytes of the hardware field the digest is bound to: SNP HOSTDATA, TDX MRCONFIGID, CCA personalisation value."""
 
 _B64 = re.compile(r"[A-Za-z0-9+/]*={0,2}")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+"""Characters a TOML multi-line literal string cannot hold (everything below space but tab and newline, and DEL)."""
 
 
 @dataclass(frozen=True)
@@ -75,10 +77,10 @@ def toml_string(value: str) -> str:
 
 
 def _multiline(value: str) -> str:
-    if "'''" not in value and not any(ord(c) < 32 and c not in "\n\t" for c in value) and "\r" not in value:
+    if "'''" not in value and not _CONTROL.search(value):
         return "'''\n" + value + "'''"
     escaped = value.replace("\\", "\\\\").replace('"', '\\"')
-    escaped = "".join(c if ord(c) >= 32 or c in "\n\t" else f"\\u{ord(c):04x}" for c in escaped)
+    escaped = _CONTROL.sub(lambda m: f"\\u{ord(m.group()):04x}", escaped)
     return '"""\n' + escaped + '"""'
 
 

@@ -11,6 +11,9 @@ stays consistent. Applying the patch and mutating again yields an empty patch.
 from __future__ import annotations
 
 import hashlib
+import json
+import threading
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -47,12 +50,26 @@ def _escape(key: str) -> str:
     return key.replace("~", "~0").replace("/", "~1")
 
 
+_BUILT: OrderedDict[tuple[int, str], tuple[CocoProfile, str, bytes]] = OrderedDict()
+_BUILT_LOCK = threading.Lock()
+
+
 def initdata_for_pod(pod: Mapping[str, Any], profile: CocoProfile) -> tuple[str, bytes]:
-    """(annotation value, TOML document) for a pod under this profile."""
-    document = build_initdata(
-        profile, generate_agent_policy({"spec": dict(mapping(pod.get("spec")))}, profile.agent_policy)
-    )
-    return encode_annotation(document), document
+    """(annotation value, TOML document) for a pod under this profile; cached, as replicas share one spec."""
+    spec = dict(mapping(pod.get("spec")))
+    key = (id(profile), json.dumps(spec, sort_keys=True, default=str))
+    with _BUILT_LOCK:
+        hit = _BUILT.get(key)
+        if hit is not None and hit[0] is profile:
+            _BUILT.move_to_end(key)
+            return hit[1], hit[2]
+    document = build_initdata(profile, generate_agent_policy({"spec": spec}, profile.agent_policy))
+    value = encode_annotation(document)
+    with _BUILT_LOCK:
+        _BUILT[key] = (profile, value, document)
+        while len(_BUILT) > 256:
+            _BUILT.popitem(last=False)
+    return value, document
 
 
 def _digest_label(profile: CocoProfile, document: bytes) -> str:

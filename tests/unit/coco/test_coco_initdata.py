@@ -57,8 +57,8 @@ def test_encoding_is_gzip_then_padded_standard_base64_and_deterministic() -> Non
 
 
 def test_rendered_document_parses_back_with_exact_content() -> None:
-    tricky = "has '''triple''' quotes and \"\"\" and \\ backslash\n"
-    data = {"policy.rego": "package agent_policy\n", "cdh.toml": tricky, "aa.toml": "x = 'y'"}
+    tricky = "has '''triple''' quotes and \"\"\" and \\ backslash\r\n\x01\x7f\n"
+    data = {"policy.rego": "package agent_policy\n", "cdh.toml": tricky, "aa.toml": "x = 'y'\r\n", "k": "\x1f"}
     doc = render_initdata(data, algorithm="sha512")
     parsed = tomllib.loads(doc.decode())
     assert parsed == {"version": "0.1.0", "algorithm": "sha512", "data": data}
