@@ -77,6 +77,8 @@ def initdata() -> None:
 @_PROFILE
 @click.option("--pod", "pod_file", default=None, metavar="FILE", help="Generate the agent policy for this pod.")
 @click.option("--policy", "policy_file", default=None, metavar="FILE", help="Use this policy.rego instead.")
+@click.option("--aa-toml", "aa_file", default=None, metavar="FILE", help="Use this aa.toml, not the profile's.")
+@click.option("--cdh-toml", "cdh_file", default=None, metavar="FILE", help="Use this cdh.toml, not the profile's.")
 @click.option("--encode", is_flag=True, help="Print the annotation value instead of the TOML.")
 @click.option("--output", "-o", default=None, metavar="FILE", help="Write here instead of stdout.")
 @format_option()
@@ -84,11 +86,13 @@ def initdata_build(
     profile_file: str | None,
     pod_file: str | None,
     policy_file: str | None,
+    aa_file: str | None,
+    cdh_file: str | None,
     encode: bool,
     output: str | None,
     output_format: str,
 ) -> None:
-    """Build initdata from the profile: aa.toml, cdh.toml and a kata-agent policy."""
+    """Build initdata from the profile: aa.toml, cdh.toml and a kata-agent policy (each replaceable by a file)."""
     from ferry.coco import build_initdata, digest_report, encode_annotation, generate_agent_policy, load_profile
 
     if pod_file and policy_file:
@@ -99,7 +103,9 @@ def initdata_build(
         policy = _read(policy_file, "policy.rego").decode("utf-8")
     elif pod_file:
         policy = generate_agent_policy(_pod_from(pod_file), profile.agent_policy)
-    document = build_initdata(profile, policy)
+    aa = _read(aa_file, "aa.toml").decode("utf-8") if aa_file else None
+    cdh = _read(cdh_file, "cdh.toml").decode("utf-8") if cdh_file else None
+    document = build_initdata(profile, policy, aa_toml=aa, cdh_toml=cdh)
     annotation = encode_annotation(document)
     if output_format == "json":
         emit_json(

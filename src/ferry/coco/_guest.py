@@ -47,9 +47,14 @@ def render_cdh_toml(profile: CocoProfile) -> str:
     return "\n".join(lines) + "\n"
 
 
-def build_initdata(profile: CocoProfile, policy_rego: str | None) -> bytes:
-    """The initdata TOML for a profile: aa.toml, cdh.toml and (when given) the kata-agent policy."""
-    data = {"aa.toml": render_aa_toml(profile), "cdh.toml": render_cdh_toml(profile)}
+def build_initdata(
+    profile: CocoProfile, policy_rego: str | None, *, aa_toml: str | None = None, cdh_toml: str | None = None
+) -> bytes:
+    """The initdata TOML: aa.toml and cdh.toml (rendered from the profile unless given) and the kata-agent policy."""
+    data = {
+        "aa.toml": aa_toml if aa_toml is not None else render_aa_toml(profile),
+        "cdh.toml": cdh_toml if cdh_toml is not None else render_cdh_toml(profile),
+    }
     if policy_rego is not None:
         data["policy.rego"] = policy_rego
     return render_initdata(data, algorithm=profile.algorithm)

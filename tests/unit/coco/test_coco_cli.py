@@ -60,6 +60,20 @@ def test_build_then_digest_and_inspect_a_toml_file(tmp_path: Path, pod_file: str
     assert text.exit_code == 0 and "pcr8" in text.stdout
 
 
+def test_build_from_given_files_and_json(tmp_path: Path) -> None:
+    (tmp_path / "aa.toml").write_text('[token_configs.kbs]\nurl = "https://kbs.confidential.example:8080"\n')
+    (tmp_path / "cdh.toml").write_text('[kbc]\nname = "cc_kbc"\nurl = "https://kbs.confidential.example:8080"\n')
+    (tmp_path / "policy.rego").write_text("package agent_policy\n")
+    result = run_cli([
+        "coco", "initdata", "build", "--profile", PROFILE, "--aa-toml", str(tmp_path / "aa.toml"),
+        "--cdh-toml", str(tmp_path / "cdh.toml"), "--policy", str(tmp_path / "policy.rego"), "--format", "json",
+    ])  # fmt: skip
+    data = result.json()
+    assert result.exit_code == 0 and data["annotation"].startswith("H4sI")
+    assert data["digest"] == hashlib.sha384(data["toml"].encode()).hexdigest()
+    assert 'url = "https://kbs.confidential.example:8080"' in data["toml"] and "package agent_policy" in data["toml"]
+
+
 def test_inspect_exits_1_on_a_deny_and_2_on_garbage(tmp_path: Path) -> None:
     result = run_cli(["coco", "initdata", "inspect", CAA, "--profile", PROFILE, "--format", "json"])
     assert result.exit_code == 1  # the peer-pods sample attests to plain-http KBS URLs outside the allow-list
