@@ -19,6 +19,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "assess": ("ferry.cli._assess:assess", "Read a platform estate and report what each system finds."),
     "coco": ("ferry.cli._coco:coco", "Confidential Containers: initdata, sealed secrets, policies, webhook, export."),
     "gateway": ("ferry.cli._gateway:gateway", "Migrate ingress-nginx to Gateway API and prove the migration."),
+    "config": ("ferry.cli._config:config", "Show ferry's settings, where each comes from and what it shadows."),
 }
 
 
@@ -42,6 +43,9 @@ def cli(ctx: click.Context, log_level: str | None, config_file: str | None) -> N
     if config_file is not None:
         flags["config.file"] = config_file
     ctx.obj = {"flags": flags}
+    from ferry.cli._settings import configure  # imported here: `ferry --help` never reads settings
+
+    configure(ctx)
 
 
 def _say(message: str) -> None:
@@ -51,7 +55,8 @@ def _say(message: str) -> None:
 def main(argv: list[str] | None = None) -> None:
     """Run the CLI; never lets a traceback reach the user unless FERRY_DEBUG is set."""
     try:
-        cli.main(args=argv, prog_name="ferry", standalone_mode=False)
+        # Without standalone mode click *returns* the code of a raised click.exceptions.Exit instead of exiting.
+        returned = cli.main(args=argv, prog_name="ferry", standalone_mode=False)
     except FerryError as exc:
         _say(f"error: {exc}")
         sys.exit(exc.exit_code)
@@ -79,4 +84,4 @@ def main(argv: list[str] | None = None) -> None:
             "(a bug in ferry; set FERRY_DEBUG=1 for the traceback and please report it)"
         )
         sys.exit(EXIT_INTERNAL)
-    sys.exit(0)
+    sys.exit(returned if isinstance(returned, int) else 0)

@@ -4,7 +4,7 @@ Why the standard library: the work per request is a few hundred microseconds of 
 overhead decides the latency. A small HTTP/1.1 keep-alive loop on ``asyncio.start_server`` adds no framework
 layers, enforces its own limits (header size, body size, read timeouts) before anything is parsed, and needs no
 dependency. The TLS context is swapped through an SNI callback when the certificate changes, and the profile is
-swapped atomically; both reload through the :mod:`ferry.coco._watch` seam.
+swapped atomically; both reload through ferry.config's watching (:mod:`ferry.coco._watch`).
 """
 
 from __future__ import annotations
@@ -13,18 +13,18 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
 import signal
 import ssl
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 from ferry.coco._admission import MAX_REVIEW_BYTES, handle_admission
 from ferry.coco._io import load_profile
 from ferry.coco._metrics import WebhookMetrics
 from ferry.coco._profile import CocoProfile
-from ferry.coco._watch import FileWatcher, PollingWatcher
+from ferry.coco._watch import ConfigWatcher, FileWatcher, fingerprint
 from ferry.errors import FerryError, InputError
 
 __all__ = ["WebhookServer", "WebhookSettings", "build_tls_context"]
@@ -88,12 +88,14 @@ class WebhookServer:
     def __init__(self, settings: WebhookSettings, *, watcher: FileWatcher | None = None) -> None:
         self.settings = settings
         self.metrics = WebhookMetrics()
+        watched = [settings.cert_file, settings.key_file] + ([settings.profile_file] if settings.profile_file else [])
+        self._baseline = {p: fingerprint(p) for p in watched}  # before loading: a change in between is reloaded
         self.profile: CocoProfile = load_profile(settings.profile_file)
         self._tls = build_tls_context(settings.cert_file, settings.key_file)
         self._outer = build_tls_context(settings.cert_file, settings.key_file)
         self._outer.sni_callback = self._pick_context
         self._watcher: FileWatcher | None = watcher or (
-            PollingWatcher(settings.watch_interval) if settings.watch else None
+            ConfigWatcher(settings.watch_interval) if settings.watch else None
         )
         self._server: asyncio.Server | None = None
         self._connections: set[asyncio.Task[None]] = set()
@@ -107,8 +109,8 @@ class WebhookServer:
     def reload(self, changed: Sequence[str]) -> None:
         """Reload what changed; a broken new file keeps the old certificate or profile and is counted as failed."""
         s = self.settings
-        names = {str(Path(p)) for p in changed}
-        if names & {str(Path(s.cert_file)), str(Path(s.key_file))}:
+        names = {os.path.abspath(p) for p in changed}
+        if names & {os.path.abspath(s.cert_file), os.path.abspath(s.key_file)}:
             try:
                 self._tls = build_tls_context(s.cert_file, s.key_file)
                 self.metrics.reload("certificate", True)
@@ -116,7 +118,7 @@ class WebhookServer:
             except FerryError as exc:
                 self.metrics.reload("certificate", False)
                 log.warning("kept the previous TLS certificate: %s", exc)
-        if s.profile_file and str(Path(s.profile_file)) in names:
+        if s.profile_file and os.path.abspath(s.profile_file) in names:
             try:
                 self.profile = load_profile(s.profile_file)
                 self.metrics.reload("profile", True)
@@ -127,6 +129,8 @@ class WebhookServer:
 
     # lifecycle ----------------------------------------------------------------------------------------------
     async def start(self) -> None:
+        if self._watcher is not None:  # watching before listening: once the port answers, changes are seen
+            self._watcher.start(list(self._baseline), self.reload, self._baseline)
         self._server = await asyncio.start_server(
             self._connection,
             self.settings.host,
@@ -137,11 +141,6 @@ class WebhookServer:
             ssl_handshake_timeout=_HEADER_TIMEOUT,
         )
         self.port = self._server.sockets[0].getsockname()[1]
-        if self._watcher is not None:
-            paths = [self.settings.cert_file, self.settings.key_file]
-            if self.settings.profile_file:
-                paths.append(self.settings.profile_file)
-            self._watcher.start(paths, self.reload)
         self.ready = True
 
     async def stop(self) -> None:

@@ -1,70 +1,97 @@
-"""The reload seam: something that calls back when watched files change (I/O).
+"""Hot reload of the webhook's certificate and profile through ferry.config's watching (I/O).
 
-:class:`PollingWatcher` is the minimal file watch the webhook ships with: it polls (mtime, size, inode) of each
-path, which also catches the symlink swap Kubernetes uses to update mounted Secrets and ConfigMaps. Anything with
-the same two methods can replace it.
+The seam is :class:`FileWatcher`: something that calls back with the paths that changed. :class:`ConfigWatcher`
+implements it with ferry.config: a :class:`ferry.config.Reader` over one ``Directory(..., watch=True)`` provider
+per directory holding a watched file (a mounted Secret or ConfigMap volume in a cluster), so kubelet's ``..data``
+symlink swap, editors' rename-over and in-place writes are all seen (inotify, polling as the fallback). Each
+publication of the reader is a signal; the watcher then compares the content of the watched files and reports
+the ones that changed, in the server's event loop.
+
+Keep the certificate, key and profile in their own directories (as volumes are): every file of a watched
+directory is read on each change.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import hashlib
 import os
-from collections.abc import Callable, Sequence
-from typing import Protocol
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Protocol
 
-__all__ = ["FileWatcher", "PollingWatcher"]
+__all__ = ["ConfigWatcher", "FileWatcher", "fingerprint"]
 
 
 class FileWatcher(Protocol):
-    """Calls ``on_change(changed_paths)`` after watched files change; ``start`` runs in the server's event loop."""
+    """Calls ``on_change(changed_paths)`` in the running event loop after watched files change.
 
-    def start(self, paths: Sequence[str], on_change: Callable[[list[str]], None]) -> None: ...
+    ``baseline`` maps each path to :func:`fingerprint` of the content the caller loaded, so a change made before
+    the watch began is reported too.
+    """
+
+    def start(
+        self,
+        paths: Sequence[str],
+        on_change: Callable[[list[str]], None],
+        baseline: Mapping[str, str | None] | None = None,
+    ) -> None: ...
 
     async def stop(self) -> None: ...
 
 
-def _stamp(path: str) -> tuple[float, int, int] | None:
+def fingerprint(path: str) -> str | None:
+    """sha256 of a file's content (None when unreadable)."""
     try:
-        st = os.stat(path)
+        with open(path, "rb") as handle:
+            return hashlib.sha256(handle.read()).hexdigest()
     except OSError:
         return None
-    return (st.st_mtime, st.st_size, st.st_ino)
 
 
-class PollingWatcher:
-    """Polls every ``interval`` seconds; a change is reported once the file is stable for one poll."""
+class ConfigWatcher:
+    """A :class:`FileWatcher` on ferry.config's ``Directory`` watching (``poll_interval`` when inotify is unusable)."""
 
-    def __init__(self, interval: float = 1.0) -> None:
-        self.interval = interval
-        self._task: asyncio.Task[None] | None = None
+    def __init__(self, poll_interval: float = 1.0) -> None:
+        self.poll_interval = poll_interval
+        self._reader: Any = None
+        self._remove: Callable[[], None] | None = None
 
-    def start(self, paths: Sequence[str], on_change: Callable[[list[str]], None]) -> None:
-        self._task = asyncio.get_running_loop().create_task(self._run(list(paths), on_change))
+    def start(
+        self,
+        paths: Sequence[str],
+        on_change: Callable[[list[str]], None],
+        baseline: Mapping[str, str | None] | None = None,
+    ) -> None:
+        from ferry.config import Directory, Reader
 
-    async def _run(self, paths: list[str], on_change: Callable[[list[str]], None]) -> None:
-        seen = {p: _stamp(p) for p in paths}
-        pending: dict[str, tuple[float, int, int] | None] = {}
-        while True:
-            await asyncio.sleep(self.interval)
-            ready = []
-            for p in paths:
-                now = _stamp(p)
-                if p in pending:
-                    if pending[p] == now:
-                        ready.append(p)
-                        seen[p] = now
-                        del pending[p]
-                    else:
-                        pending[p] = now
-                elif now != seen[p]:
-                    pending[p] = now
-            if ready:
-                on_change(ready)
+        loop = asyncio.get_running_loop()
+        watched = [os.path.abspath(p) for p in paths]
+        given = {os.path.abspath(p): v for p, v in (baseline or {}).items()}
+        seen = {p: given[p] if p in given else fingerprint(p) for p in watched}
+        directories = sorted({os.path.dirname(p) for p in watched})
+        providers = [
+            Directory(d, watch=True, secret=True, poll_interval=self.poll_interval, name=f"coco-webhook:{d}")
+            for d in directories
+        ]
+        self._reader = Reader(providers)
+
+        def published(_snapshot: Any) -> None:  # runs in ferry.config's watching thread
+            changed = []
+            for p in watched:
+                now = fingerprint(p)
+                if now != seen[p]:
+                    seen[p] = now
+                    changed.append(p)
+            if changed and not loop.is_closed():
+                loop.call_soon_threadsafe(on_change, changed)
+
+        self._remove = self._reader.on_change(published)
+        published(None)  # what changed between loading and the first read of the watch
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        if self._remove is not None:
+            self._remove()
+            self._remove = None
+        if self._reader is not None:
+            reader, self._reader = self._reader, None
+            await asyncio.to_thread(reader.close)

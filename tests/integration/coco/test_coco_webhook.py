@@ -304,3 +304,49 @@ def test_profile_hot_reload_and_a_broken_profile_keeps_the_old_one(own_webhook: 
     profile.write_text("spec: {environment: staging}\n")
     assert _wait_for(lambda: 'what="profile",result="failed"' in webhook.call("GET", "/metrics")[1].decode())
     assert injected_class() == "kata-qemu-tdx"
+
+
+@pytest.mark.slow
+def test_reload_from_kubelet_style_volumes(tmp_path: Path) -> None:
+    """Certificate and profile mounted as a Secret and a ConfigMap volume, updated the way kubelet does it."""
+    from ferry.config import kubelet_update
+
+    tls, config = tmp_path / "tls", tmp_path / "profile"
+    first = issue_webhook_certificates("ferry-coco-webhook", "coco-system", extra_names=["127.0.0.1"])
+    kubelet_update(tls, {"tls.crt": first.cert_pem, "tls.key": first.key_pem})
+    kubelet_update(config, {"profile.yaml": PROFILE.read_bytes()})
+    (tmp_path / "ca.crt").write_bytes(first.ca_pem)
+    port = free_port()
+    argv = [
+        sys.executable, "-m", "ferry", "coco", "webhook", "serve", "--port", str(port),
+        "--cert", str(tls / "tls.crt"), "--key", str(tls / "tls.key"), "--profile", str(config / "profile.yaml"),
+        "--watch-interval", "0.2",
+    ]  # fmt: skip
+    with ManagedProcess(argv, name="ferry-coco-webhook", ready_port=("127.0.0.1", port), start_timeout=30) as proc:
+        hook = Webhook(port, tmp_path, proc)
+        second = issue_webhook_certificates("ferry-coco-webhook", "coco-system", extra_names=["127.0.0.1"])
+        kubelet_update(tls, {"tls.crt": second.cert_pem, "tls.key": second.key_pem})
+        (tmp_path / "new-ca.crt").write_bytes(second.ca_pem)
+
+        def served_by_new_ca() -> bool:
+            conn = hook.connection(ca=tmp_path / "new-ca.crt")
+            try:
+                conn.request("GET", "/healthz")
+                return conn.getresponse().status == 200
+            except ssl.SSLError:
+                return False
+            finally:
+                conn.close()
+
+        assert _wait_for(served_by_new_ca)
+        changed = PROFILE.read_text().replace("runtimeClass: kata-qemu-snp", "runtimeClass: kata-qemu-tdx")
+        kubelet_update(config, {"profile.yaml": changed})
+        hook.dir = tmp_path
+        (tmp_path / "ca.crt").write_bytes(second.ca_pem)
+
+        def injected() -> str:
+            answer = json.loads(hook.call("POST", "/mutate/namespace", review(pod()))[1])["response"]
+            patch = json.loads(base64.b64decode(answer["patch"]))
+            return str(next(op["value"] for op in patch if op["path"] == "/spec/runtimeClassName"))
+
+        assert _wait_for(lambda: injected() == "kata-qemu-tdx")

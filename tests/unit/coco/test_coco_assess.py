@@ -15,18 +15,20 @@ def test_example_estate_findings(repo) -> None:  # type: ignore[no-untyped-def]
     by_obj: dict[str, set[str]] = {}
     for f in section.findings:
         by_obj.setdefault(str(f.obj), set()).add(f.code)
-    assert "Pod confidential/ledger" not in by_obj  # the right one
-    assert {"coco.D3", "coco.D2"} <= by_obj["Deployment confidential/reports"]  # wrong annotation key
-    assert by_obj["Job confidential/settlement"] == {"coco.D1"}  # missing runtime class
-    assert {"coco.D7", "coco.sealed-secret-missing"} <= by_obj["Pod confidential/vault-reader"]  # sealed-secret gaps
-    assert {"coco.D1", "coco.D6"} <= by_obj["Pod payments/fraud-scorer"]
+    assert "Pod confidential/ledger-0" not in by_obj  # the right one
+    assert {"coco.D3", "coco.D2"} <= by_obj["Pod confidential/reports-6f7c9d5b8-x2kqp"]  # wrong annotation key
+    assert by_obj["Pod confidential/settlement-28841200-7wq4z"] == {"coco.D1"}  # missing runtime class
+    gaps = by_obj["Pod confidential/vault-reader-5d8b7c6f4-m9tzr"]
+    assert {"coco.D2", "coco.D7", "coco.sealed-secret-missing"} <= gaps  # sealed-secret gaps
+    assert {"coco.D1", "coco.D6"} <= by_obj["Pod payments/fraud-scorer-0"]
     assert section.metrics["confidential_workloads"] == 5 and section.metrics["admissible"] == 1
     names = [a.name for a in section.artifacts]
-    assert "coco-reference-values-confidential-ledger.json" in names
-    assert "coco-kbs-policy-confidential-ledger.rego" in names
-    refs = json.loads(next(a.content for a in section.artifacts if a.name.endswith("ledger.json")))
+    assert "coco-reference-values-confidential-ledger-0.json" in names
+    assert "coco-kbs-policy-confidential-ledger-0.rego" in names
+    refs = json.loads(next(a.content for a in section.artifacts if a.name.endswith("ledger-0.json")))
     assert refs["tee"] == "snp" and len(refs["values"]["snp"]["hex"]) == 64
     finding = next(f for f in section.findings if f.code == "coco.D1" and "settlement" in str(f.obj))
+    assert finding.source is not None
     assert finding.source is not None and finding.source.path.endswith("coco-pods.yaml") and finding.source.line
 
 
