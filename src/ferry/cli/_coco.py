@@ -216,7 +216,7 @@ def initdata_digest_cmd(source: str, algorithm: str | None, output_format: str) 
 # sealed secrets ----------------------------------------------------------------------------------------------
 @coco.group()
 def seal() -> None:
-    """Create sealed secrets (sealed. + ES256 JWS with kid). Never prints secret material."""
+    """Create CoCo sealed secrets: ES256 JWS with a kid behind a sealed prefix; never prints secret material."""
 
 
 @seal.command("keygen")

@@ -21,6 +21,8 @@ from typing import Any
 
 import jsonpatch
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from ferry._kernel import ManagedProcess, free_port
 from ferry.coco import issue_webhook_certificates
@@ -350,3 +352,36 @@ def test_reload_from_kubelet_style_volumes(tmp_path: Path) -> None:
             return str(next(op["value"] for op in patch if op["path"] == "/spec/runtimeClassName"))
 
         assert _wait_for(lambda: injected() == "kata-qemu-tdx")
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    body=st.binary(max_size=200)
+    | st.builds(
+        lambda uid, kind, obj: json.dumps(
+            {
+                "apiVersion": "admission.k8s.io/v1",
+                "kind": "AdmissionReview",
+                "request": {"uid": uid, "kind": kind, "operation": "CREATE", "object": obj},
+            }
+        ).encode(),
+        st.one_of(st.none(), st.text(max_size=8), st.integers()),
+        st.one_of(st.none(), st.just({"group": "", "version": "v1", "kind": "Pod"}), st.text(max_size=5)),
+        st.recursive(
+            st.none() | st.text(max_size=8) | st.integers(),
+            lambda c: (
+                st.lists(c, max_size=3)
+                | st.dictionaries(
+                    st.sampled_from(["metadata", "spec", "annotations", "labels", "containers"]), c, max_size=3
+                )
+            ),
+            max_leaves=12,
+        ),
+    ),
+    path=st.sampled_from(["/mutate", "/validate/namespace"]),
+)
+def test_fuzz_over_https_never_500(webhook: Webhook, body: bytes, path: str) -> None:
+    status, answer = webhook.call("POST", path, body)
+    assert status in (200, 400), (status, answer[:200])
+    parsed = json.loads(answer)
+    assert ("response" in parsed) == (status == 200)
