@@ -1,6 +1,7 @@
 """Rego evaluated for real, with regorus (the Rust engine the kata-agent embeds), from the ``coco`` extra.
 
 Compiled policies are cached by content, so a webhook checking the same policy on every admission parses it once.
+The cache is per thread: regorus engines belong to the thread that made them.
 """
 
 from __future__ import annotations
@@ -16,10 +17,8 @@ from ferry.coco._errors import PolicyError
 
 __all__ = ["RegoPolicy", "compile_policy", "rego_engine_name"]
 
-_CACHE: OrderedDict[str, RegoPolicy] = OrderedDict()
 _CACHE_SIZE = 64
-_LOCK = threading.Lock()
-_UNDEFINED = object()
+_LOCAL = threading.local()
 
 
 def rego_engine_name() -> str:
@@ -82,15 +81,16 @@ class RegoPolicy:
 
 def compile_policy(text: str, name: str = "policy.rego") -> RegoPolicy:
     """A parsed policy, from the cache when the same text was compiled before."""
+    cache: OrderedDict[str, RegoPolicy] | None = getattr(_LOCAL, "cache", None)
+    if cache is None:
+        cache = _LOCAL.cache = OrderedDict()
     key = hashlib.sha256(text.encode()).hexdigest()
-    with _LOCK:
-        cached = _CACHE.get(key)
-        if cached is not None:
-            _CACHE.move_to_end(key)
-            return cached
+    cached = cache.get(key)
+    if cached is not None:
+        cache.move_to_end(key)
+        return cached
     policy = RegoPolicy(text, name)
-    with _LOCK:
-        _CACHE[key] = policy
-        while len(_CACHE) > _CACHE_SIZE:
-            _CACHE.popitem(last=False)
+    cache[key] = policy
+    while len(cache) > _CACHE_SIZE:
+        cache.popitem(last=False)
     return policy

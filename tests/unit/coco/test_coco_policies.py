@@ -176,3 +176,21 @@ def test_reference_values_in_hex_and_base64() -> None:
     refs = reference_values(DIGEST, "sha384", "tdx")
     assert refs["values"]["tdx"]["hex"] == DIGEST.hex()
     assert base64.b64decode(refs["values"]["snp"]["base64"]) == DIGEST[:32]
+
+
+def test_compiled_policies_stay_with_their_thread() -> None:
+    import threading
+
+    text = generate_agent_policy(POD, AgentPolicySettings())
+    here = compile_policy(text)
+    assert compile_policy(text) is here
+    seen: list[tuple[int, object]] = []  # no reference kept: a regorus engine must die in its own thread
+
+    def work() -> None:
+        policy = compile_policy(text)
+        seen.append((id(policy), policy.query("data.agent_policy.ReadStreamRequest", {}, default=None)))
+
+    thread = threading.Thread(target=work)
+    thread.start()
+    thread.join()
+    assert seen[0][0] != id(here) and seen[0][1] is False
