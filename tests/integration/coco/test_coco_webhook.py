@@ -263,7 +263,7 @@ def test_a_stalled_client_does_not_block_others(webhook: Webhook) -> None:
         assert time.monotonic() - started < 2
 
 
-def _wait_for(predicate: Any, timeout: float = 10.0) -> bool:
+def _wait_for(predicate: Any, timeout: float = 20.0) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if predicate():
