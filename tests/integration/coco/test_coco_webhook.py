@@ -260,7 +260,7 @@ def test_a_stalled_client_does_not_block_others(webhook: Webhook) -> None:
         stalled.sendall(b"POST /validate HTTP/1.1\r\nContent-Length: 1000\r\n\r\n{")
         started = time.monotonic()
         assert webhook.call("GET", "/healthz")[0] == 200
-        assert time.monotonic() - started < 2
+        assert time.monotonic() - started < 5  # well before the 10 s body timeout would free the server
 
 
 def _wait_for(predicate: Any, timeout: float = 20.0) -> bool:
