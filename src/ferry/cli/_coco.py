@@ -577,11 +577,9 @@ def webhook_serve(
 ) -> None:
     """Serve /mutate, /validate (and their /namespace variants), /healthz, /readyz and /metrics over HTTPS."""
     import asyncio
-    import logging
 
     from ferry.coco import WebhookServer, WebhookSettings
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = WebhookSettings(host, port, cert_file, key_file, profile_file, watch, watch_interval)
     server = WebhookServer(settings)
 
@@ -596,7 +594,7 @@ def webhook_serve(
 @click.option("--ca-file", required=True, metavar="PEM", help="CA that signed the serving certificate (caBundle).")
 @_PROFILE
 @click.option("--namespace", default="coco-system", show_default=True)
-@click.option("--image", default="ghcr.io/ferry-dev/ferry:latest", show_default=True)
+@click.option("--image", required=True, help="An image with ferry and its coco extra installed.")
 @click.option("--replicas", default=2, show_default=True, type=int)
 @click.option("--failure-policy", type=click.Choice(["Fail", "Ignore"]), default="Fail", show_default=True)
 @click.option("--timeout-seconds", default=5, show_default=True, type=click.IntRange(1, 30))

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ferry._kernel import Artifact, Estate, Finding, KubeObject, Section, Severity
-from ferry.coco._errors import ProfileError
+from ferry.coco._errors import ProfileError, SealedSecretError
 from ferry.coco._initdata import INITDATA_ANNOTATION, decode_annotation, parse_initdata
 from ferry.coco._kbs import kbs_resource_policy, reference_values
 from ferry.coco._pods import PodContext, containers_of, mapping, pod_template, sealed_names_of
@@ -90,7 +90,7 @@ def _vault_resources(pod: Mapping[str, Any]) -> list[str]:
             if isinstance(value, str) and value.startswith(SEALED_PREFIX):
                 try:
                     sealed = inspect_sealed(value)
-                except Exception:
+                except SealedSecretError:
                     continue
                 name = str(sealed.payload.get("name", ""))
                 if sealed.type == "vault" and name.startswith("kbs:"):

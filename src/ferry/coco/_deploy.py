@@ -22,11 +22,11 @@ __all__ = ["WebhookDeployment", "render_webhook_manifests"]
 
 @dataclass(frozen=True)
 class WebhookDeployment:
-    """Where and how the webhook runs."""
+    """Where and how the webhook runs. ``image`` is an image with ferry and its ``coco`` extra installed."""
 
+    image: str
     namespace: str = "coco-system"
     name: str = "ferry-coco-webhook"
-    image: str = "ghcr.io/ferry-dev/ferry:latest"
     replicas: int = 2
     port: int = 8443
     failure_policy: str = "Fail"
@@ -116,11 +116,8 @@ def _webhooks(profile: CocoProfile, d: WebhookDeployment, ca_bundle: str, kind: 
     return out
 
 
-def render_webhook_manifests(
-    profile: CocoProfile, ca_pem: bytes, d: WebhookDeployment | None = None
-) -> list[dict[str, Any]]:
+def render_webhook_manifests(profile: CocoProfile, ca_pem: bytes, d: WebhookDeployment) -> list[dict[str, Any]]:
     """The objects to apply. ``ca_pem`` is the CA that signed the serving certificate (it becomes ``caBundle``)."""
-    d = d or WebhookDeployment()
     ca_bundle = base64.b64encode(ca_pem).decode()
     labels = {"app.kubernetes.io/name": d.name, "app.kubernetes.io/part-of": "ferry"}
     deployment = {

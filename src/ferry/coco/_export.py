@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from ferry.coco._errors import CocoError
 from ferry.coco._initdata import INITDATA_ANNOTATION, LEGACY_INITDATA_ANNOTATION
 from ferry.coco._profile import DEV_RUNTIME_CLASSES, CocoProfile
 from ferry.coco._rules import ANNOTATION_SIZE_LIMIT, ENABLED_COCO, HYPERVISOR_PREFIX
@@ -499,5 +500,5 @@ def export_policies(profile: CocoProfile, target: str, initdata_annotation: str)
     elif target in ("kyverno-cel", "kubernetes"):
         objects, coverage = _cel_objects(profile, initdata_annotation, kyverno=target == "kyverno-cel")
     else:
-        raise ValueError(f"unknown export target {target!r} (one of {', '.join(EXPORT_TARGETS)})")
+        raise CocoError(f"unknown export target {target!r}", hint=f"use one of {', '.join(EXPORT_TARGETS)}")
     return ExportResult(target, objects, coverage)

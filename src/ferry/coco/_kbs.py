@@ -12,6 +12,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+from ferry.coco._errors import PolicyError
 from ferry.coco._initdata import tee_reference_values
 from ferry.coco._sealed import parse_resource_uri
 
@@ -45,7 +46,7 @@ def kbs_resource_policy(
     values = tee_reference_values(digest)
     key = "pcr8" if tee == "vtpm" else tee
     if key not in values:
-        raise ValueError(f"no initdata reference value for TEE {tee!r} (snp, tdx, cca, vtpm)")
+        raise PolicyError(f"no initdata reference value for TEE {tee!r}", hint="use snp, tdx, cca or vtpm")
     fitted = values[key]
     accepted = sorted({fitted.hex(), base64.b64encode(fitted).decode()})
     paths = sorted("/".join(parse_resource_uri(uri).path) for uri in resources)

@@ -169,11 +169,14 @@ def test_export_writes_one_file_per_target(tmp_path: Path) -> None:
 
 def test_webhook_certs_and_manifests(tmp_path: Path) -> None:
     assert run_cli(["coco", "webhook", "certs", "--output-dir", str(tmp_path)]).exit_code == 0
-    result = run_cli(["coco", "webhook", "manifests", "--ca-file", str(tmp_path / "ca.crt"), "--profile", PROFILE])
+    image = "registry.example/platform/ferry:0.1.0"
+    result = run_cli(
+        ["coco", "webhook", "manifests", "--ca-file", str(tmp_path / "ca.crt"), "--profile", PROFILE, "--image", image]
+    )
     assert result.exit_code == 0
     kinds = [d["kind"] for d in yaml.safe_load_all(result.stdout)]
     assert "MutatingWebhookConfiguration" in kinds
-    bad = run_cli(["coco", "webhook", "manifests", "--ca-file", str(tmp_path / "tls.key")])
+    bad = run_cli(["coco", "webhook", "manifests", "--ca-file", str(tmp_path / "tls.key"), "--image", image])
     assert bad.exit_code == 2 and "not a PEM certificate" in bad.stderr
 
 

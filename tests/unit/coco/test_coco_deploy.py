@@ -9,6 +9,9 @@ import pytest
 
 from ferry.coco import WebhookDeployment, issue_webhook_certificates, render_webhook_manifests
 
+IMAGE = "registry.example/platform/ferry:0.1.0"
+DEPLOY = WebhookDeployment(image=IMAGE)
+
 
 @pytest.fixture(scope="module")
 def certs():  # type: ignore[no-untyped-def]
@@ -16,7 +19,7 @@ def certs():  # type: ignore[no-untyped-def]
 
 
 def test_every_object_validates_strictly(profile, certs) -> None:  # type: ignore[no-untyped-def]
-    objects = render_webhook_manifests(profile, certs.ca_pem)
+    objects = render_webhook_manifests(profile, certs.ca_pem, DEPLOY)
     assert [o["kind"] for o in objects] == [
         "ConfigMap",
         "Deployment",
@@ -29,7 +32,7 @@ def test_every_object_validates_strictly(profile, certs) -> None:  # type: ignor
 
 
 def test_webhooks_are_scoped_idempotent_and_side_effect_free(profile, certs) -> None:  # type: ignore[no-untyped-def]
-    d = WebhookDeployment(timeout_seconds=3, failure_policy="Ignore")
+    d = WebhookDeployment(image=IMAGE, timeout_seconds=3, failure_policy="Ignore")
     _, _, _, mutating, validating = render_webhook_manifests(profile, certs.ca_pem, d)
     assert [w["clientConfig"]["service"]["path"] for w in mutating["webhooks"]] == ["/mutate/namespace", "/mutate"]
     assert [w["clientConfig"]["service"]["path"] for w in validating["webhooks"]] == [
@@ -59,10 +62,11 @@ def test_the_profile_travels_in_a_configmap_the_deployment_mounts(profile, certs
 
     from ferry.coco import parse_profile
 
-    config, deployment, *_ = render_webhook_manifests(profile, certs.ca_pem)
+    config, deployment, *_ = render_webhook_manifests(profile, certs.ca_pem, DEPLOY)
     assert parse_profile(yaml.safe_load(config["data"]["profile.yaml"])) == profile
     args = deployment["spec"]["template"]["spec"]["containers"][0]["args"]
     assert "--profile=/profile/profile.yaml" in args and "--cert=/tls/tls.crt" in args
+    assert deployment["spec"]["template"]["spec"]["containers"][0]["image"] == IMAGE
 
 
 def test_serving_certificate_names_the_service(certs) -> None:  # type: ignore[no-untyped-def]
