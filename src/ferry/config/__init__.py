@@ -25,8 +25,9 @@ from ferry.config._keys import cli_flag, env_name
 from ferry.config._kubelet import kubelet_update
 from ferry.config._memory import Defaults, InMemory, MutableInMemory
 from ferry.config._provider import Provider
-from ferry.config._reader import Reader, Snapshot
+from ferry.config._reader import Reader
 from ferry.config._reloading import ReloadStatus
+from ferry.config._snapshot import Snapshot
 from ferry.config._values import Base64, Hex, redact
 from ferry.config._watch import Watch
 from ferry.errors import ConfigError, ConversionError, MissingKeyError

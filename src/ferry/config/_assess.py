@@ -54,10 +54,11 @@ class _Fix:
 
     obj: KubeObject
     volumes: dict[str, dict[str, Any]] = field(default_factory=dict)
-    mounts: dict[str, list[dict[str, Any]]] = field(default_factory=lambda: defaultdict(list))
-    drop_env: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
-    drop_env_from: set[str] = field(default_factory=set)
-    drop_mounts: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    # per container, keyed by (containers | initContainers, name)
+    mounts: dict[tuple[str, str], list[dict[str, Any]]] = field(default_factory=lambda: defaultdict(list))
+    drop_env: dict[tuple[str, str], list[str]] = field(default_factory=lambda: defaultdict(list))
+    drop_env_from: set[tuple[str, str]] = field(default_factory=set)
+    drop_mounts: dict[tuple[str, str], list[str]] = field(default_factory=lambda: defaultdict(list))
 
     def add(self, use: Use) -> str:
         """Record the fix for ``use``; returns where the data will be mounted."""
@@ -68,32 +69,31 @@ class _Fix:
             self.volumes[volume] = {"name": volume, "secret": {"secretName": use.source_name, "defaultMode": 0o400}}
         else:
             self.volumes[volume] = {"name": volume, "configMap": {"name": use.source_name}}
-        mounts = self.mounts[use.container]
+        who = (use.container_list, use.container)
+        mounts = self.mounts[who]
         if not any(m["name"] == volume for m in mounts):
             mounts.append({"name": volume, "mountPath": mount, "readOnly": True})
         if use.how == "env" and use.env_name:
-            self.drop_env[use.container].append(use.env_name)
+            self.drop_env[who].append(use.env_name)
         elif use.how == "envFrom":
-            self.drop_env_from.add(use.container)
+            self.drop_env_from.add(who)
         elif use.how == "subPath" and use.mount_path:
-            self.drop_mounts[use.container].append(use.mount_path)
+            self.drop_mounts[who].append(use.mount_path)
         return mount
 
     def patch(self) -> dict[str, Any]:
-        containers = []
-        for name in sorted({*self.mounts, *self.drop_env, *self.drop_env_from, *self.drop_mounts}):
-            container: dict[str, Any] = {"name": name}
-            mounts = list(self.mounts.get(name, []))
-            mounts += [{"mountPath": p, "$patch": "delete"} for p in self.drop_mounts.get(name, [])]
+        body: dict[str, Any] = {"volumes": sorted(self.volumes.values(), key=lambda v: v["name"])}
+        for who in sorted({*self.mounts, *self.drop_env, *self.drop_env_from, *self.drop_mounts}):
+            container: dict[str, Any] = {"name": who[1]}
+            mounts = list(self.mounts.get(who, []))
+            mounts += [{"mountPath": p, "$patch": "delete"} for p in self.drop_mounts.get(who, [])]
             if mounts:
                 container["volumeMounts"] = mounts
-            if self.drop_env.get(name):
-                container["env"] = [{"name": e, "$patch": "delete"} for e in sorted(set(self.drop_env[name]))]
-            if name in self.drop_env_from:
+            if self.drop_env.get(who):
+                container["env"] = [{"name": e, "$patch": "delete"} for e in sorted(set(self.drop_env[who]))]
+            if who in self.drop_env_from:
                 container["envFrom"] = None  # envFrom has no merge key: null removes the list
-            containers.append(container)
-        body: dict[str, Any] = {"volumes": sorted(self.volumes.values(), key=lambda v: v["name"])}
-        body["containers"] = containers
+            body.setdefault(who[0], []).append(container)
         for step in reversed(POD_SPEC_PATHS[self.obj.kind]):
             body = {step: body}
         return body

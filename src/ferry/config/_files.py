@@ -84,11 +84,7 @@ def _is_hidden(name: str) -> bool:
 
 def _walk(root: Path, relative: str = "") -> Iterator[tuple[str, Path]]:
     """(relative name, path) of every file under ``root``, following symlinks, skipping names starting with '.'."""
-    try:
-        names = sorted(os.listdir(root))
-    except FileNotFoundError:
-        return
-    for name in names:
+    for name in sorted(os.listdir(root)):  # FileNotFoundError: the generation vanished; the caller reads again
         if _is_hidden(name):
             continue
         path = root / name

@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 if TYPE_CHECKING:
-    from ferry.config._reader import Snapshot
+    from ferry.config._snapshot import Snapshot
 
 __all__ = ["Watch"]
 

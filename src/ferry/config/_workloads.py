@@ -41,6 +41,7 @@ class Use:
     mount_path: str | None = None
     volume: str | None = None
     optional: bool = False
+    container_list: str = "containers"  # or initContainers
 
 
 def pod_spec_path(obj: KubeObject) -> tuple[str, ...] | None:
@@ -102,7 +103,7 @@ def uses(obj: KubeObject) -> Iterator[Use]:
                 continue
             cname = str(container.get("name", f"{list_name}[{ci}]"))
             cpath: tuple[str | int, ...] = (*base, list_name, ci)
-            yield from _env_uses(container, cname, cpath)
+            yield from _env_uses(container, cname, cpath, list_name)
             for mi, mount in enumerate(_list(container, "volumeMounts")):
                 if not isinstance(mount, Mapping) or mount.get("name") not in volumes:
                     continue
@@ -118,10 +119,11 @@ def uses(obj: KubeObject) -> Iterator[Use]:
                         mount_path=str(mount.get("mountPath", "")),
                         volume=str(mount["name"]),
                         optional=optional,
+                        container_list=list_name,
                     )
 
 
-def _env_uses(container: Mapping[str, Any], cname: str, cpath: tuple[str | int, ...]) -> Iterator[Use]:
+def _env_uses(container: Mapping[str, Any], cname: str, cpath: tuple[str | int, ...], list_name: str) -> Iterator[Use]:
     for ei, env in enumerate(_list(container, "env")):
         value_from = env.get("valueFrom") if isinstance(env, Mapping) else None
         if not isinstance(value_from, Mapping):
@@ -138,6 +140,7 @@ def _env_uses(container: Mapping[str, Any], cname: str, cpath: tuple[str | int, 
                     key=str(ref.get("key", "")),
                     env_name=str(env.get("name", "")),
                     optional=bool(ref.get("optional")),
+                    container_list=list_name,
                 )
     for ei, env_from in enumerate(_list(container, "envFrom")):
         if not isinstance(env_from, Mapping):
@@ -153,4 +156,5 @@ def _env_uses(container: Mapping[str, Any], cname: str, cpath: tuple[str | int, 
                     (*cpath, "envFrom", ei),
                     key=str(env_from.get("prefix") or "") or None,
                     optional=bool(ref.get("optional")),
+                    container_list=list_name,
                 )

@@ -124,6 +124,9 @@ def test_pods_projected_volumes_init_containers_owned_objects_and_odd_bodies() -
         ("config.secret-subpath", "Pod shop/standalone"),
     ]
     assert "a Pod's spec is immutable" in section.artifacts[0].content
+    (patch,) = [d for d in yaml.safe_load_all(section.artifacts[0].content) if d]
+    assert [c["name"] for c in patch["spec"]["initContainers"]] == ["init"]  # patched where it lives
+    assert [c["name"] for c in patch["spec"]["containers"]] == ["main"]
     assert section.metrics["workloads"] == 2  # the owned Pod is its ReplicaSet's business
 
 

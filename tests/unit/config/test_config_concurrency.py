@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,11 @@ from ferry.config import Defaults, File, MutableInMemory, Reader
 from ferry.config import _layer as layer_module
 
 
-def _storm(reader: Reader, publish: object, *, readers: int = 4, seconds: float = 0.6) -> tuple[int, int, int]:
+def _storm(
+    reader: Reader, publish: object, *, readers: int = 4, seconds: float = 0.6, publications: int = 20
+) -> tuple[int, int, int]:
+    """Readers take snapshots and read a pair while ``publish(i)`` runs for at least ``seconds`` and at least
+    ``publications`` times (at most 10 s)."""
     stop = threading.Event()
     counts = {"pairs": 0, "torn": 0, "missing": 0}
     lock = threading.Lock()
@@ -41,11 +46,14 @@ def _storm(reader: Reader, publish: object, *, readers: int = 4, seconds: float 
         for t in threads:
             t.start()
         i = 0
-        stop_at = threading.Timer(seconds, stop.set)
-        stop_at.start()
-        while not stop.is_set():
+        start = time.monotonic()
+        while True:
+            elapsed = time.monotonic() - start
+            if (elapsed >= seconds and i >= publications) or elapsed > 10:
+                break
             i += 1
             publish(i)  # type: ignore[operator]
+        stop.set()
         for t in threads:
             t.join()
     finally:
@@ -74,7 +82,7 @@ def test_c31_snapshot_pairs_never_tear_under_file_reloads(tmp_path: Path) -> Non
         provider.reload()
 
     pairs, torn, missing = _storm(reader, publish)
-    assert provider.status.reloads > 10
+    assert provider.status.reloads >= 20
     assert pairs > 1000
     assert (torn, missing) == (0, 0)
 

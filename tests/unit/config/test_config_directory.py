@@ -95,10 +95,32 @@ def test_c29_a_missing_directory_is_an_error_unless_optional_and_is_picked_up_la
         reader = Reader([provider])
         assert reader.get("log.level", default=None) is None
         vol.mkdir()
-        (vol / "log.level").write_text("debug")
+        (vol / "log.level").write_text("debug")  # not atomic: a check may first see an empty file, then "debug"
         deadline = time.monotonic() + 5
-        while reader.get("log.level", default=None) is None and time.monotonic() < deadline:
+        while reader.get("log.level", default=None) != "debug" and time.monotonic() < deadline:
             time.sleep(0.01)
         assert reader.get("log.level") == "debug"
     finally:
         provider.close()
+
+
+def test_c27_a_generation_removed_while_being_read_is_read_again(
+    tmp_path: Path, kubelet: Kubelet, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ferry.config import _files
+
+    vol = tmp_path / "vol"
+    kubelet(vol, {"a": "1", "b": "1"})
+    provider = Directory(vol)
+    real_walk = _files._walk
+    swapped = []
+
+    def racing_walk(root: Path, relative: str = "") -> object:
+        if not swapped:  # kubelet swaps and deletes the generation we just resolved, before we list it
+            swapped.append(True)
+            kubelet(vol, {"a": "2", "b": "2"})
+        return real_walk(root, relative)
+
+    monkeypatch.setattr(_files, "_walk", racing_walk)
+    assert provider.reload() is True
+    assert (provider.get("a"), provider.get("b")) == (b"2", b"2")  # never an empty or partial table

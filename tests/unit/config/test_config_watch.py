@@ -129,7 +129,7 @@ def test_c55_async_watch_waits_without_blocking_the_event_loop() -> None:
         ticking = asyncio.create_task(ticker())
         watch = reader.watch("a", int)
         got.append(await anext(watch))
-        threading.Timer(0.1, lambda: source.set("a", 2)).start()  # a change published from another thread
+        threading.Timer(0.3, lambda: source.set("a", 2)).start()  # a change published from another thread
         got.append(await asyncio.wait_for(anext(watch), 5))
         await watch.aclose()
         with pytest.raises(StopAsyncIteration):
@@ -139,5 +139,5 @@ def test_c55_async_watch_waits_without_blocking_the_event_loop() -> None:
 
     got, ticks = asyncio.run(scenario())
     assert got == [1, 2]
-    assert ticks >= 20  # the loop kept running while the watch waited
+    assert ticks >= 5  # the loop kept running while the watch waited (a blocked loop ticks once or twice)
     assert reader.watcher_count == 0
