@@ -175,3 +175,52 @@ def test_cel_mutations_inject_only_where_absent(bare_pod, good_pod, profile) -> 
     assert str(added[0]["path"]) == "/metadata/annotations/" + KEY and str(added[0]["value"]) == INITDATA
     assert list(_evaluate(initdata, good_pod, namespace=CONFIDENTIAL_NS)) == []
     assert base64.b64decode(INITDATA)[:2] == b"\x1f\x8b"
+
+
+# the ClusterPolicy's deny conditions, interpreted with JMESPath ----------------------------------------------
+def _jmes(template: Any, request: dict[str, Any]) -> Any:
+    import re
+
+    import jmespath
+
+    if not isinstance(template, str):
+        return template
+    match = re.fullmatch(r"\{\{\s*(.+?)\s*\}\}", template)
+    return jmespath.search(match.group(1), {"request": request}) if match else template
+
+
+def _condition_holds(condition: dict[str, Any], request: dict[str, Any]) -> bool:
+    key, value, operator = _jmes(condition["key"], request), _jmes(condition["value"], request), condition["operator"]
+    keys = key if isinstance(key, list) else [key]
+    if operator == "AnyIn":
+        return any(k in value for k in keys)
+    if operator == "AnyNotIn":
+        return any(k not in value for k in keys)
+    if operator == "NotEquals":
+        return bool(key != value)
+    if operator == "GreaterThan":
+        return float(key) > float(value)
+    raise AssertionError(f"operator {operator} not interpreted")
+
+
+def test_cluster_policy_deny_rules_decide_like_the_webhook(good_pod, profile) -> None:  # type: ignore[no-untyped-def]
+    policy = export_policies(profile, "kyverno", INITDATA).objects[0]
+    deny_rules = [r for r in policy["spec"]["rules"] if "deny" in r.get("validate", {})]
+    assert {r["name"] for r in deny_rules} == {
+        "require-runtime-class",
+        "no-coco-dev-in-production",
+        "only-enabled-hypervisor-annotations",
+        "immutable-initdata",
+    }
+    for name, pod, operation, old in _cases(good_pod):
+        request = {"object": pod, "oldObject": old, "operation": operation}
+        denied_by_policy = set()
+        for rule in deny_rules:
+            operations = rule["match"]["any"][0]["resources"]["operations"]
+            if operation in operations and any(
+                _condition_holds(c, request) for c in rule["validate"]["deny"]["conditions"]["any"]
+            ):
+                denied_by_policy.add(rule["validate"]["message"].split(":")[0])
+        ctx = PodContext(operation=operation, namespace="confidential", namespace_demands_coco=True, old_pod=old)
+        webhook_denied = {v.rule for v in evaluate_pod(pod, profile, ctx).denies} & EXPRESSIBLE - {"D3"}
+        assert denied_by_policy == webhook_denied, name
