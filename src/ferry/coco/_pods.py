@@ -88,11 +88,7 @@ class PodContext:
 
 
 def _labels_match(labels: Mapping[str, Any], wanted: Mapping[str, str]) -> bool:
-    return (
-        bool(wanted)
-        and all(str(labels.get(k)) == v for k, v in wanted.items() if k in labels)
-        and all(k in labels for k in wanted)
-    )
+    return bool(wanted) and all(k in labels and str(labels[k]) == v for k, v in wanted.items())
 
 
 def scope_of(pod: Mapping[str, Any], profile: CocoProfile, ctx: PodContext) -> tuple[bool, bool, str]:
