@@ -488,6 +488,40 @@ def validate_cmd(manifest: str, profile_file: str | None, confidential_namespace
         raise FindingsError(f"{denied} object(s) would be rejected")
 
 
+@coco.command("mutate")
+@click.argument("manifest")
+@_PROFILE
+@click.option("--confidential-namespace", is_flag=True, help="Treat the namespace as confidential.")
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["yaml", "json", "patch"]),
+    default="yaml",
+    show_default=True,
+    help="The patched Pods as YAML or JSON, or each Pod's JSON Patch.",
+)
+def mutate_cmd(manifest: str, profile_file: str | None, confidential_namespace: bool, output_format: str) -> None:
+    """Show what /mutate would do to the Pods of a manifest (CREATE): the patched Pods or the JSON Patches."""
+    from ferry._kernel import dump_yaml, parse_manifests
+    from ferry.coco import PodContext, apply_patch, load_profile, mutate_pod
+
+    profile = load_profile(profile_file)
+    pods, patches = [], []
+    for obj in parse_manifests(_read(manifest, "manifest").decode("utf-8", "replace"), manifest):
+        if obj.kind != "Pod":
+            continue
+        ctx = PodContext(namespace=obj.namespace, namespace_demands_coco=confidential_namespace)
+        mutation = mutate_pod(obj.body, profile, ctx)
+        patches.append({"object": obj.ref, "injected": list(mutation.injected), "patch": mutation.patch})
+        pods.append(apply_patch(obj.body, mutation.patch))
+    if output_format == "patch":
+        emit_json(patches)
+    elif output_format == "json":
+        emit_json(pods)
+    else:
+        sys.stdout.write(dump_yaml(pods, documents=True))
+
+
 # export ------------------------------------------------------------------------------------------------------
 @coco.command("export")
 @click.option(

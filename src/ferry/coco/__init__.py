@@ -38,7 +38,7 @@ from ferry.coco._initdata import (
 )
 from ferry.coco._io import load_profile
 from ferry.coco._kbs import kbs_resource_policy, reference_values
-from ferry.coco._mutate import Mutation, initdata_for_pod, mutate_pod
+from ferry.coco._mutate import Mutation, apply_patch, initdata_for_pod, mutate_pod
 from ferry.coco._pods import PodContext, pod_template
 from ferry.coco._profile import COCO_RUNTIME_CLASSES, AgentPolicySettings, CocoProfile, parse_profile
 from ferry.coco._rego import RegoPolicy, compile_policy, rego_engine_name
@@ -88,6 +88,7 @@ __all__ = [
     "WebhookDeployment",
     "WebhookServer",
     "WebhookSettings",
+    "apply_patch",
     "assess_estate",
     "build_initdata",
     "check_agent_policy",

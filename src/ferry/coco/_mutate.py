@@ -30,7 +30,7 @@ from ferry.coco._initdata import (
 from ferry.coco._pods import PodContext, annotations_of, containers_of, mapping, scope_of, sealed_names_of
 from ferry.coco._profile import CocoProfile
 
-__all__ = ["DIGEST_ANNOTATION", "Mutation", "initdata_for_pod", "mutate_pod"]
+__all__ = ["DIGEST_ANNOTATION", "Mutation", "apply_patch", "initdata_for_pod", "mutate_pod"]
 
 DIGEST_ANNOTATION = "coco.ferry.dev/initdata-digest"
 
@@ -223,3 +223,29 @@ def mutate_pod(pod: Mapping[str, Any], profile: CocoProfile, ctx: PodContext | N
                 for k, v in new_annotations.items()
             )
     return Mutation(patch=ops, injected=tuple(injected), digest=digest, algorithm=algorithm, in_scope=True)
+
+
+def _unescape(token: str) -> str:
+    return token.replace("~1", "/").replace("~0", "~")
+
+
+def apply_patch(obj: Mapping[str, Any], patch: list[dict[str, Any]]) -> dict[str, Any]:
+    """Apply the ``add`` / ``replace`` operations :func:`mutate_pod` emits to a copy of ``obj``."""
+    out: dict[str, Any] = json.loads(json.dumps(obj))
+    for op in patch:
+        if op.get("op") not in ("add", "replace"):
+            raise ValueError(f"unsupported JSON Patch operation {op.get('op')!r}")
+        *parents, last = [_unescape(t) for t in str(op["path"]).split("/")[1:]]
+        node: Any = out
+        for token in parents:
+            node = node[int(token)] if isinstance(node, list) else node[token]
+        if isinstance(node, list):
+            if last == "-":
+                node.append(op["value"])
+            elif op["op"] == "add":
+                node.insert(int(last), op["value"])
+            else:
+                node[int(last)] = op["value"]
+        else:
+            node[last] = op["value"]
+    return out

@@ -187,3 +187,25 @@ def test_bad_profile_is_one_line_exit_2(tmp_path: Path) -> None:
     assert (
         result.exit_code == 2 and "spec.environment" in result.stderr and len(result.stderr.strip().splitlines()) == 1
     )
+
+
+def test_mutate_preview(tmp_path: Path) -> None:
+    pod = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": "p", "namespace": "confidential"},
+        "spec": POD["spec"]["template"]["spec"],
+    }
+    path = tmp_path / "pod.yaml"
+    path.write_text(yaml.safe_dump(pod))
+    result = run_cli(["coco", "mutate", str(path), "--confidential-namespace", "--profile", PROFILE])
+    assert result.exit_code == 0, result.stderr
+    (patched,) = list(yaml.safe_load_all(result.stdout))
+    assert patched["spec"]["runtimeClassName"] == "kata-qemu-snp"
+    validated = tmp_path / "patched.yaml"
+    validated.write_text(result.stdout)
+    assert (
+        run_cli(["coco", "validate", str(validated), "--confidential-namespace", "--profile", PROFILE]).exit_code == 0
+    )
+    patch = run_cli(["coco", "mutate", str(path), "--confidential-namespace", "--format", "patch"]).json()
+    assert patch[0]["injected"] == ["runtimeClassName", "initdata"]

@@ -113,3 +113,13 @@ def test_pod_without_metadata_annotations_gets_a_whole_map(profile) -> None:  # 
     }
     patched = apply(pod, mutate_pod(pod, profile, NS).patch)
     assert KEY in patched["metadata"]["annotations"]
+
+
+def test_apply_patch_matches_jsonpatch(bare_pod, profile) -> None:  # type: ignore[no-untyped-def]
+    from ferry.coco import apply_patch
+
+    bare_pod["metadata"]["annotations"] = {"coco.ferry.dev/sealed-secrets": "db"}
+    bare_pod["spec"]["volumes"] = [{"name": "cache", "emptyDir": {}}]
+    m = mutate_pod(bare_pod, profile, NS)
+    assert apply_patch(bare_pod, m.patch) == apply(bare_pod, m.patch)
+    assert "volumes" in bare_pod["spec"] and len(bare_pod["spec"]["volumes"]) == 1  # the input is not changed
