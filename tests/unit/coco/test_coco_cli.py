@@ -209,3 +209,33 @@ def test_mutate_preview(tmp_path: Path) -> None:
     )
     patch = run_cli(["coco", "mutate", str(path), "--confidential-namespace", "--format", "patch"]).json()
     assert patch[0]["injected"] == ["runtimeClassName", "initdata"]
+
+
+def test_serve_with_an_unreadable_certificate_is_one_line_exit_2(tmp_path: Path) -> None:
+    (tmp_path / "tls.crt").write_text("not a certificate")
+    (tmp_path / "tls.key").write_text("not a key")
+    result = run_cli(
+        [
+            "coco",
+            "webhook",
+            "serve",
+            "--port",
+            "0",
+            "--cert",
+            str(tmp_path / "tls.crt"),
+            "--key",
+            str(tmp_path / "tls.key"),
+        ]
+    )
+    assert result.exit_code == 2 and "cannot load the TLS certificate" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_digest_reads_stdin(monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+    import sys
+
+    value = Path(CAA).read_text()
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(value.encode())))
+    result = run_cli(["coco", "initdata", "digest", "-", "--format", "json"])
+    assert result.exit_code == 0 and result.json()["digest"].startswith("4bebff28")
