@@ -75,3 +75,32 @@ def test_serving_certificate_names_the_service(certs) -> None:  # type: ignore[n
     cert = x509.load_pem_x509_certificate(certs.cert_pem)
     names = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value.get_values_for_type(x509.DNSName)
     assert "ferry-coco-webhook.coco-system.svc" in names
+
+
+def test_match_conditions_select_confidential_pods_only(profile, certs) -> None:  # type: ignore[no-untyped-def]
+    import celpy
+    from celpy import celtypes
+
+    _, _, _, mutating, validating = render_webhook_manifests(profile, certs.ca_pem, DEPLOY)
+
+    def matches(expression: str, obj: dict, operation: str = "CREATE", old: dict | None = None) -> bool:  # type: ignore[type-arg]
+        expression = expression.replace("oldObject != null", "true" if old is not None else "false")
+        env = celpy.Environment()
+        value = env.program(env.compile(expression)).evaluate(
+            {
+                "object": celpy.json_to_cel(obj),
+                "oldObject": celpy.json_to_cel(old),
+                "request": celpy.json_to_cel({"operation": operation}),
+            }
+        )
+        return isinstance(value, celtypes.BoolType) and bool(value)
+
+    labelled = {"metadata": {"labels": {"coco.ferry.dev/confidential": "true"}}, "spec": {}}
+    by_class = {"metadata": {}, "spec": {"runtimeClassName": "kata-qemu-tdx"}}
+    plain = {"metadata": {"labels": {"app": "web"}}, "spec": {"runtimeClassName": "runc"}}
+    mutate_condition = mutating["webhooks"][1]["matchConditions"][0]["expression"]
+    validate_condition = validating["webhooks"][1]["matchConditions"][0]["expression"]
+    assert matches(mutate_condition, labelled) and matches(mutate_condition, by_class)
+    assert not matches(mutate_condition, plain)
+    assert matches(validate_condition, plain, "UPDATE", old=by_class)  # an UPDATE that drops the class is still seen
+    assert not matches(validate_condition, plain, "UPDATE", old=plain)
