@@ -597,7 +597,7 @@ def webhook() -> None:
 @click.option("--port", default=8443, show_default=True, type=int)
 @click.option("--cert", "cert_file", required=True, metavar="PEM", help="Serving certificate (chain).")
 @click.option("--key", "key_file", required=True, metavar="PEM", help="Serving key.")
-@_PROFILE
+@click.option("--profile", "profile_file", required=True, metavar="FILE", help="CoCo profile YAML (with a KBS).")
 @click.option("--watch/--no-watch", default=True, show_default=True, help="Hot-reload certificate and profile.")
 @click.option("--watch-interval", default=1.0, show_default=True, type=float, help="Seconds between file checks.")
 def webhook_serve(
@@ -605,7 +605,7 @@ def webhook_serve(
     port: int,
     cert_file: str,
     key_file: str,
-    profile_file: str | None,
+    profile_file: str,
     watch: bool,
     watch_interval: float,
 ) -> None:

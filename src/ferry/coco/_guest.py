@@ -18,7 +18,7 @@ CDH_CREDENTIALS_DIR = "/run/confidential-containers/cdh/kbs"
 
 def render_aa_toml(profile: CocoProfile) -> str:
     """Attestation Agent config: where the KBS is, and its certificate."""
-    lines = ["[token_configs]", "[token_configs.kbs]", f"url = {toml_string(profile.kbs_url)}"]
+    lines = ["[token_configs]", "[token_configs.kbs]", f"url = {toml_string(profile.require_kbs())}"]
     if profile.kbs_cert:
         lines.append(f"cert = {toml_string(profile.kbs_cert)}")
     return "\n".join(lines) + "\n"
@@ -31,7 +31,7 @@ def render_cdh_toml(profile: CocoProfile) -> str:
         "",
         "[kbc]",
         'name = "cc_kbc"',
-        f"url = {toml_string(profile.kbs_url)}",
+        f"url = {toml_string(profile.require_kbs())}",
     ]
     if profile.kbs_cert:
         lines.append(f"kbs_cert = {toml_string(profile.kbs_cert)}")

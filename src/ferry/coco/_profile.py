@@ -100,10 +100,10 @@ class CocoProfile:
     runtime_classes: tuple[str, ...] = COCO_RUNTIME_CLASSES
     tee: str = "snp"
     algorithm: str = "sha384"
-    kbs_url: str = "https://kbs.coco-system.svc:8080"
+    kbs_url: str | None = None
     kbs_cert: str | None = None
     kbs_allowed_hosts: tuple[str, ...] = ()
-    image_policy_uri: str | None = "kbs:///default/security-policy/test"
+    image_policy_uri: str | None = None
     image_policy_inline: str | None = None
     registry_auth_uri: str | None = None
     agent_policy: AgentPolicySettings = field(default_factory=AgentPolicySettings)
@@ -119,7 +119,16 @@ class CocoProfile:
 
     @property
     def kbs_host(self) -> str:
-        return urlsplit(self.kbs_url).hostname or ""
+        return (urlsplit(self.kbs_url).hostname or "") if self.kbs_url else ""
+
+    def require_kbs(self) -> str:
+        """The KBS URL; :class:`ProfileError` when the profile names none (initdata cannot be built without)."""
+        if not self.kbs_url:
+            raise ProfileError(
+                f"profile {self.name!r} names no KBS: initdata needs one to attest to",
+                hint="set spec.kbs.url in the profile (see examples/coco/profile.yaml)",
+            )
+        return self.kbs_url
 
     def with_environment(self, environment: str) -> CocoProfile:
         if environment not in ENVIRONMENTS:
@@ -139,7 +148,7 @@ class CocoProfile:
             "runtimeClass": self.runtime_class,
             "tee": self.tee,
             "algorithm": self.algorithm,
-            "kbs": {"url": self.kbs_url, "allowedHosts": list(self.kbs_allowed_hosts)},
+            "kbs": {"allowedHosts": list(self.kbs_allowed_hosts)},
             "imagePolicy": {},
             "agentPolicy": {
                 "strictness": self.agent_policy.strictness,
@@ -155,6 +164,8 @@ class CocoProfile:
             "peerPods": {"userDataLimit": self.peer_pods_user_data_limit},
             "initdata": {"required": self.initdata_required},
         }
+        if self.kbs_url:
+            spec["kbs"]["url"] = self.kbs_url
         if self.kbs_cert:
             spec["kbs"]["cert"] = self.kbs_cert
         if self.image_policy_uri:
@@ -252,10 +263,11 @@ def parse_profile(data: Any, source: str = "<profile>") -> CocoProfile:
     sealed = r.mapping(spec.get("sealedSecrets"), "spec.sealedSecrets", {"mountPrefix", "secretLabel", "names"})
     peer = r.mapping(spec.get("peerPods"), "spec.peerPods", {"userDataLimit"})
     initdata = r.mapping(spec.get("initdata"), "spec.initdata", {"required"})
-    kbs_url = r.string(kbs.get("url"), "spec.kbs.url", base.kbs_url) or base.kbs_url
-    parts = urlsplit(kbs_url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise r.fail(f"must be an http(s) URL with a host, not {kbs_url!r}", "spec.kbs.url")
+    kbs_url = r.string(kbs.get("url"), "spec.kbs.url")
+    if kbs_url is not None:
+        parts = urlsplit(kbs_url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise r.fail(f"must be an http(s) URL with a host, not {kbs_url!r}", "spec.kbs.url")
     limit = peer.get("userDataLimit", base.peer_pods_user_data_limit)
     if not isinstance(limit, int) or isinstance(limit, bool) or limit <= 0:
         raise r.fail("expected a positive integer (bytes)", "spec.peerPods.userDataLimit")

@@ -90,7 +90,7 @@ class WebhookServer:
         self.metrics = WebhookMetrics()
         watched = [settings.cert_file, settings.key_file] + ([settings.profile_file] if settings.profile_file else [])
         self._baseline = {p: fingerprint(p) for p in watched}  # before loading: a change in between is reloaded
-        self.profile: CocoProfile = load_profile(settings.profile_file)
+        self.profile: CocoProfile = self._load_profile()
         self._tls = build_tls_context(settings.cert_file, settings.key_file)
         self._outer = build_tls_context(settings.cert_file, settings.key_file)
         self._outer.sni_callback = self._pick_context
@@ -101,6 +101,11 @@ class WebhookServer:
         self._connections: set[asyncio.Task[None]] = set()
         self.port = settings.port
         self.ready = False
+
+    def _load_profile(self) -> CocoProfile:
+        profile = load_profile(self.settings.profile_file)
+        profile.require_kbs()  # /mutate builds initdata: a profile without a KBS cannot serve
+        return profile
 
     def _pick_context(self, sock: ssl.SSLObject, _name: str | None, _ctx: ssl.SSLContext) -> None:
         sock.context = self._tls
@@ -120,7 +125,7 @@ class WebhookServer:
                 log.warning("kept the previous TLS certificate: %s", exc)
         if s.profile_file and os.path.abspath(s.profile_file) in names:
             try:
-                self.profile = load_profile(s.profile_file)
+                self.profile = self._load_profile()
                 self.metrics.reload("profile", True)
                 log.info("reloaded profile %s", s.profile_file)
             except FerryError as exc:

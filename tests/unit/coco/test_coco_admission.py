@@ -15,7 +15,7 @@ from ferry.coco import CocoProfile, handle_admission
 from ferry.coco._admission import MAX_REVIEW_BYTES
 
 KEY = "io.katacontainers.config.hypervisor.cc_init_data"
-PROFILE = CocoProfile()
+PROFILE = CocoProfile(kbs_url="https://kbs.coco-system.svc:8080")
 
 
 def answer(body: bytes, path: str = "validate", ns: bool = True) -> tuple[int, dict[str, Any]]:

@@ -163,7 +163,7 @@ def test_export_writes_one_file_per_target(tmp_path: Path) -> None:
     assert "D5" in result.stderr and "Rego engine" in result.stderr
     docs = list(yaml.safe_load_all((tmp_path / "coco-kyverno.yaml").read_text()))
     assert docs[0]["kind"] == "ClusterPolicy"
-    data = run_cli(["coco", "export", "--target", "kubernetes", "--format", "json"]).json()
+    data = run_cli(["coco", "export", "--target", "kubernetes", "--profile", PROFILE, "--format", "json"]).json()
     assert data[0]["coverage"]["D4"]["level"] == "none"
 
 
@@ -178,6 +178,11 @@ def test_webhook_certs_and_manifests(tmp_path: Path) -> None:
     assert "MutatingWebhookConfiguration" in kinds
     bad = run_cli(["coco", "webhook", "manifests", "--ca-file", str(tmp_path / "tls.key"), "--image", image])
     assert bad.exit_code == 2 and "not a PEM certificate" in bad.stderr
+
+
+def test_building_initdata_needs_a_kbs(tmp_path: Path) -> None:
+    result = run_cli(["coco", "initdata", "build"])
+    assert result.exit_code == 2 and "names no KBS" in result.stderr and "spec.kbs.url" in result.stderr
 
 
 def test_bad_profile_is_one_line_exit_2(tmp_path: Path) -> None:
@@ -207,7 +212,9 @@ def test_mutate_preview(tmp_path: Path) -> None:
     assert (
         run_cli(["coco", "validate", str(validated), "--confidential-namespace", "--profile", PROFILE]).exit_code == 0
     )
-    patch = run_cli(["coco", "mutate", str(path), "--confidential-namespace", "--format", "patch"]).json()
+    patch = run_cli(
+        ["coco", "mutate", str(path), "--confidential-namespace", "--profile", PROFILE, "--format", "patch"]
+    ).json()
     assert patch[0]["injected"] == ["runtimeClassName", "initdata"]
 
 
@@ -225,6 +232,8 @@ def test_serve_with_an_unreadable_certificate_is_one_line_exit_2(tmp_path: Path)
             str(tmp_path / "tls.crt"),
             "--key",
             str(tmp_path / "tls.key"),
+            "--profile",
+            PROFILE,
         ]
     )
     assert result.exit_code == 2 and "cannot load the TLS certificate" in result.stderr
