@@ -402,7 +402,9 @@ def policy_check(source: str, profile_file: str | None, output_format: str) -> N
 @click.argument("source", metavar="INITDATA")
 @click.option("--resource", "resources", multiple=True, required=True, help="kbs:///repo/type/tag to release.")
 @click.option("--tee", type=click.Choice(["snp", "tdx", "cca", "vtpm"]), default=None, help="Default: profile's.")
-@click.option("--pin-images", is_flag=True, help="Also require the agent-policy claims to list only the pod's images.")
+@click.option(
+    "--pin-images", is_flag=True, help="Also pin the agent-policy claims to the pod's images (profile: kbs.pinImages)."
+)
 @_PROFILE
 @click.option("--output", "-o", default=None, metavar="FILE")
 @format_option()
@@ -417,7 +419,14 @@ def kbs_policy(
 ) -> None:
     """The KBS resource policy releasing these resources only to a TEE attesting this initdata, and the
     reference values to register."""
-    from ferry.coco import kbs_resource_policy, load_profile, parse_initdata, read_initdata_input, reference_values
+    from ferry.coco import (
+        kbs_resource_policy,
+        load_profile,
+        parse_initdata,
+        policy_images,
+        read_initdata_input,
+        reference_values,
+    )
 
     profile = load_profile(profile_file)
     document, _ = read_initdata_input(_read(source, "initdata"))
@@ -426,11 +435,8 @@ def kbs_policy(
     if tee not in ("snp", "tdx", "cca", "vtpm"):
         raise UsageError(f"the profile's TEE {tee!r} has no initdata field to pin; pass --tee")
     images: list[str] = []
-    if pin_images and "policy.rego" in doc.data:
-        from ferry.coco import compile_policy
-
-        data = compile_policy(doc.data["policy.rego"]).query("data.agent_policy.policy_data", {}, default={})
-        images = [str(c.get("image")) for c in (data or {}).get("containers", [])]
+    if (pin_images or profile.kbs_pin_images) and "policy.rego" in doc.data:
+        images = policy_images(doc.data["policy.rego"])
     rego = kbs_resource_policy(digest=doc.digest, tee=tee, resources=resources, images=images)
     refs = reference_values(doc.digest, doc.algorithm, tee)
     if output_format == "json":

@@ -37,7 +37,7 @@ from ferry.coco._initdata import (
     tee_reference_values,
 )
 from ferry.coco._io import load_profile
-from ferry.coco._kbs import kbs_resource_policy, reference_values
+from ferry.coco._kbs import kbs_resource_policy, policy_images, reference_values
 from ferry.coco._mutate import Mutation, apply_patch, initdata_for_pod, mutate_pod
 from ferry.coco._pods import PodContext, pod_template
 from ferry.coco._profile import COCO_RUNTIME_CLASSES, AgentPolicySettings, CocoProfile, parse_profile
@@ -114,6 +114,7 @@ __all__ = [
     "parse_profile",
     "parse_resource_uri",
     "pod_template",
+    "policy_images",
     "private_jwk",
     "public_jwk",
     "read_initdata_input",

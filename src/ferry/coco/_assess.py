@@ -16,7 +16,7 @@ from typing import Any
 from ferry._kernel import Artifact, Estate, Finding, KubeObject, Section, Severity
 from ferry.coco._errors import ProfileError, SealedSecretError
 from ferry.coco._initdata import INITDATA_ANNOTATION, decode_annotation, parse_initdata
-from ferry.coco._kbs import kbs_resource_policy, reference_values
+from ferry.coco._kbs import kbs_resource_policy, policy_images, reference_values
 from ferry.coco._pods import PodContext, containers_of, mapping, pod_template, sealed_names_of
 from ferry.coco._profile import CocoProfile, parse_profile
 from ferry.coco._rules import RULES, evaluate_pod
@@ -175,7 +175,14 @@ def assess_estate(estate: Estate) -> Section:
                     Artifact(
                         f"coco-kbs-policy-{slug}.rego",
                         "text/plain",
-                        kbs_resource_policy(digest=doc.digest, tee=profile.tee, resources=resources),
+                        kbs_resource_policy(
+                            digest=doc.digest,
+                            tee=profile.tee,
+                            resources=resources,
+                            images=policy_images(doc.data["policy.rego"])
+                            if profile.kbs_pin_images and "policy.rego" in doc.data
+                            else (),
+                        ),
                         f"KBS resource policy releasing {obj.ref}'s secrets only to its attested initdata",
                     )
                 )

@@ -16,9 +16,18 @@ from ferry.coco._errors import PolicyError
 from ferry.coco._initdata import tee_reference_values
 from ferry.coco._sealed import parse_resource_uri
 
-__all__ = ["kbs_resource_policy", "reference_values"]
+__all__ = ["kbs_resource_policy", "policy_images", "reference_values"]
 
 _EVIDENCE = 'input.submods.cpu0["ear.veraison.annotated-evidence"]'
+
+
+def policy_images(policy_rego: str) -> list[str]:
+    """The images a ferry-generated agent policy allows (its ``policy_data``), evaluated with regorus."""
+    from ferry.coco._rego import compile_policy
+
+    data = compile_policy(policy_rego).query("data.agent_policy.policy_data", {}, default={})
+    containers = data.get("containers", []) if isinstance(data, dict) else []
+    return sorted({str(c.get("image")) for c in containers if isinstance(c, dict) and c.get("image")})
 
 
 def reference_values(digest: bytes, algorithm: str, tee: str) -> dict[str, Any]:

@@ -13,7 +13,7 @@ A profile is a YAML document::
       runtimeClass: kata-qemu-snp         # injected when a selected pod has none
       tee: snp                            # snp | tdx | cca | se | vtpm | none
       algorithm: sha384
-      kbs: {url: https://kbs.example:8080, cert: "-----BEGIN CERTIFICATE-----...", allowedHosts: [kbs.example]}
+      kbs: {url: https://kbs.example:8080, allowedHosts: [kbs.example], pinImages: true}
       imagePolicy: {uri: kbs:///default/security-policy/test}
       registryAuth: {uri: kbs:///default/credential/registry}
       agentPolicy: {strictness: strict, allowExec: [], allowLogs: false}
@@ -103,6 +103,7 @@ class CocoProfile:
     kbs_url: str | None = None
     kbs_cert: str | None = None
     kbs_allowed_hosts: tuple[str, ...] = ()
+    kbs_pin_images: bool = False
     image_policy_uri: str | None = None
     image_policy_inline: str | None = None
     registry_auth_uri: str | None = None
@@ -148,7 +149,7 @@ class CocoProfile:
             "runtimeClass": self.runtime_class,
             "tee": self.tee,
             "algorithm": self.algorithm,
-            "kbs": {"allowedHosts": list(self.kbs_allowed_hosts)},
+            "kbs": {"allowedHosts": list(self.kbs_allowed_hosts), "pinImages": self.kbs_pin_images},
             "imagePolicy": {},
             "agentPolicy": {
                 "strictness": self.agent_policy.strictness,
@@ -256,7 +257,7 @@ def parse_profile(data: Any, source: str = "<profile>") -> CocoProfile:
     sel = r.mapping(
         spec.get("selection"), "spec.selection", {"namespaceLabels", "namespaces", "podLabels", "runtimeClasses"}
     )
-    kbs = r.mapping(spec.get("kbs"), "spec.kbs", {"url", "cert", "allowedHosts"})
+    kbs = r.mapping(spec.get("kbs"), "spec.kbs", {"url", "cert", "allowedHosts", "pinImages"})
     image = r.mapping(spec.get("imagePolicy"), "spec.imagePolicy", {"uri", "inline"})
     auth = r.mapping(spec.get("registryAuth"), "spec.registryAuth", {"uri"})
     agent = r.mapping(spec.get("agentPolicy"), "spec.agentPolicy", {"strictness", "allowExec", "allowLogs", "required"})
@@ -293,6 +294,7 @@ def parse_profile(data: Any, source: str = "<profile>") -> CocoProfile:
         kbs_url=kbs_url,
         kbs_cert=r.string(kbs.get("cert"), "spec.kbs.cert"),
         kbs_allowed_hosts=r.strings(kbs.get("allowedHosts"), "spec.kbs.allowedHosts"),
+        kbs_pin_images=r.boolean(kbs.get("pinImages"), "spec.kbs.pinImages", False),
         image_policy_uri=r.string(image.get("uri"), "spec.imagePolicy.uri") if image else base.image_policy_uri,
         image_policy_inline=r.string(image.get("inline"), "spec.imagePolicy.inline"),
         registry_auth_uri=r.string(auth.get("uri"), "spec.registryAuth.uri"),

@@ -25,6 +25,8 @@ def test_example_estate_findings(repo) -> None:  # type: ignore[no-untyped-def]
     names = [a.name for a in section.artifacts]
     assert "coco-reference-values-confidential-ledger-0.json" in names
     assert "coco-kbs-policy-confidential-ledger-0.rego" in names
+    kbs = next(a.content for a in section.artifacts if a.name.endswith("ledger-0.rego"))
+    assert "finance/reports/api-token" in kbs and "registry.example/finance/ledger@sha256:" in kbs  # pinImages
     refs = json.loads(next(a.content for a in section.artifacts if a.name.endswith("ledger-0.json")))
     assert refs["tee"] == "snp" and len(refs["values"]["snp"]["hex"]) == 64
     finding = next(f for f in section.findings if f.code == "coco.D1" and "settlement" in str(f.obj))
