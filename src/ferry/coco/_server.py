@@ -302,4 +302,5 @@ class WebhookServer:
             f"{'Connection: close' if close else 'Connection: keep-alive'}\r\n\r\n"
         )
         writer.write(head.encode("ascii") + body)
-        await writer.drain()
+        async with asyncio.timeout(_BODY_TIMEOUT):  # a client that never reads cannot hold the connection forever
+            await writer.drain()
