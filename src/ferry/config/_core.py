@@ -169,6 +169,9 @@ class Core:
         return secret or (entry is not None and entry.secret) or (self.secret_names and secret_by_name(key))
 
     def read(self, gen: Generation, full: str, target: Any, default: Any, secret: bool, kind: str) -> Any:
+        if self.reporter is None:  # scoped reads come here with the full key: the typed cache still answers
+            with contextlib.suppress(KeyError, TypeError):
+                return gen.cache[target][full]
         consulted, winner = self.resolve(gen, full)
         entry = consulted[winner][2] if winner >= 0 else None
         hidden = self.is_secret(full, entry, secret)

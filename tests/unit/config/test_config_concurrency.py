@@ -104,6 +104,7 @@ def test_c53_warm_reads_do_no_resolution_work(monkeypatch: pytest.MonkeyPatch) -
         assert snapshot.get("http.port", int) == 8080
         assert reader.get("http.port", int) == 8080
         assert snapshot.typed(int)["http.port"] == 8080
+        assert reader.scoped("http").get("port", int) == 8080  # scoped reads are served from the cache too
     assert lookups == 0
     assert snapshot.typed(int) is snapshot.typed(int)
     tags = Reader([Defaults({"tags": ["a"]})])
