@@ -50,15 +50,22 @@ def _pod_from(path: str) -> Mapping[str, Any]:
     raise InputError("no Pod or pod template (Deployment, StatefulSet, Job...) in the file", where=path)
 
 
+def _esc(text: Any) -> str:
+    """Text shown through rich, with brackets (``[kbc]``, ``[data]``) kept literally."""
+    from rich.markup import escape
+
+    return escape(str(text))
+
+
 def _violations_table(violations: list[Any], title: str) -> None:
     from rich.table import Table
 
-    table = Table(title=title, show_lines=False)
+    table = Table(title=_esc(title), show_lines=False)
     for col in ("rule", "verdict", "message", "field"):
         table.add_column(col)
     for v in violations:
         style = "red" if v.denies else "yellow"
-        table.add_row(v.rule, f"[{style}]{v.severity}[/]", v.message, v.field or "")
+        table.add_row(v.rule, f"[{style}]{v.severity}[/]", _esc(v.message), _esc(v.field or ""))
     console().print(table)
 
 
@@ -165,9 +172,9 @@ def initdata_inspect(source: str, profile_file: str | None, output_format: str) 
         emit_json(report)
     else:
         out = console()
-        out.print(f"[bold]{source}[/] ({form}): version {doc.version}, {doc.algorithm}, {len(document)} bytes")
+        out.print(f"[bold]{_esc(source)}[/] ({form}): version {doc.version}, {doc.algorithm}, {len(document)} bytes")
         for key, info in data_sizes.items():
-            out.print(f"  data[{key!r}]: {info['bytes']} bytes")
+            out.print(_esc(f"  data[{key!r}]: {info['bytes']} bytes"))
         out.print(f"  digest {digest['digest']}")
         if violations:
             _violations_table(violations, "initdata findings")
@@ -242,7 +249,7 @@ def seal_keygen(kid: str, output_dir: str, output_format: str) -> None:
     if output_format == "json":
         emit_json(result)
     else:
-        console().print(f"wrote {public_path} (upload to the KBS) and {private_path} (keep it secret)")
+        console().print(_esc(f"wrote {public_path} (upload to the KBS) and {private_path} (keep it secret)"))
 
 
 def _signing_key(path: str) -> Any:
@@ -344,10 +351,10 @@ def inspect_cmd(source: str, public_key: str | None, output_format: str) -> None
         emit_json(report)
         return
     out = console()
-    out.print(f"sealed secret, type [bold]{sealed.type}[/], kid {sealed.kid}, alg ES256")
+    out.print(f"sealed secret, type [bold]{_esc(sealed.type)}[/], kid {_esc(sealed.kid)}, alg ES256")
     for k, v in sealed.payload.items():
         if k not in ("version", "type"):
-            out.print(f"  {k}: {json.dumps(v)}")
+            out.print(_esc(f"  {k}: {json.dumps(v)}"))
     out.print("[green]signature verified[/]" if public_key else "signature not verified (pass --public-key)")
 
 
@@ -392,7 +399,7 @@ def policy_check(source: str, profile_file: str | None, output_format: str) -> N
     elif violations:
         _violations_table(violations, f"{source} (evaluated with {rego_engine_name()})")
     else:
-        console().print(f"[green]{source}: restrictive[/] (evaluated with {rego_engine_name()})")
+        console().print(f"[green]{_esc(source)}: restrictive[/] (evaluated with {_esc(rego_engine_name())})")
     if any(v.denies for v in violations):
         raise FindingsError(f"{sum(v.denies for v in violations)} deny finding(s) in {source}")
 
@@ -486,7 +493,7 @@ def validate_cmd(manifest: str, profile_file: str | None, confidential_namespace
     else:
         for obj, r in results:
             verdict = "[red]denied[/]" if r.denied else "[green]allowed[/]"
-            console().print(f"{obj.ref}: {verdict} ({r.reason})")
+            console().print(f"{_esc(obj.ref)}: {verdict} ({_esc(r.reason)})")
             if r.violations:
                 _violations_table(list(r.violations), obj.ref)
     denied = sum(1 for _, r in results if r.denied)
@@ -589,7 +596,7 @@ def export_cmd(
             f"[bold]{r.target}[/]: {len(r.objects)} object(s); not fully expressible: {', '.join(missing) or 'none'}"
         )
         for rule, why in missing.items():
-            err.print(f"  {rule}: {why}")
+            err.print(_esc(f"  {rule}: {why}"))
 
 
 # webhook -----------------------------------------------------------------------------------------------------

@@ -248,3 +248,8 @@ def test_digest_reads_stdin(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(value.encode())))
     result = run_cli(["coco", "initdata", "digest", "-", "--format", "json"])
     assert result.exit_code == 0 and result.json()["digest"].startswith("4bebff28")
+
+
+def test_text_output_keeps_brackets(tmp_path: Path) -> None:
+    result = run_cli(["coco", "export", "--target", "kubernetes", "--profile", PROFILE, "-o", str(tmp_path)])
+    assert result.exit_code == 0 and "[kbc]" in result.stderr.replace("\n", " ")
