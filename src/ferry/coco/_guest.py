@@ -114,8 +114,8 @@ def check_guest_config(data: Mapping[str, str], profile: CocoProfile) -> list[Vi
         out.append(
             Violation("D4", DENY, "cdh.toml sets skip_sealed_secret_verification = true: forged secrets are accepted")
         )
-    image = cdh.get("image") if isinstance(cdh.get("image"), dict) else {}
-    assert isinstance(image, dict)
+    image_table = cdh.get("image")
+    image: Mapping[str, Any] = image_table if isinstance(image_table, dict) else {}
     if not image.get("image_security_policy_uri") and not image.get("image_security_policy"):
         sev = DENY if profile.production and profile.image_policy_uri else WARN
         out.append(

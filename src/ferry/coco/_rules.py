@@ -9,6 +9,7 @@ it is immutable since.
 from __future__ import annotations
 
 import threading
+import tomllib
 from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -227,8 +228,6 @@ def _d7(
         return out
     kbc_ok = False
     if doc is not None:
-        import tomllib
-
         try:
             cdh = tomllib.loads(doc.data.get("cdh.toml", ""))
             kbc = cdh.get("kbc")
