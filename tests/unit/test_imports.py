@@ -11,6 +11,7 @@ HEAVY = (
     "yaml_",
     "opentelemetry",
     "cryptography",
+    "regorus",
     "httpx",
     "aiohttp",
     "jsonschema",

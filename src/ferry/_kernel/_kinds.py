@@ -49,6 +49,7 @@ _CORE = {
     "cert-manager.io": "Certificate Issuer ClusterIssuer",
     "externaldns.k8s.io": "DNSEndpoint",
     "confidentialcontainers.org": "CcRuntime",
+    "coco.ferry.dev": "CocoProfile",
 }
 
 KNOWN_GROUP_KINDS: frozenset[tuple[str, str]] = frozenset(

@@ -17,6 +17,7 @@ __all__ = ["cli", "main"]
 
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "assess": ("ferry.cli._assess:assess", "Read a platform estate and report what each system finds."),
+    "coco": ("ferry.cli._coco:coco", "Confidential Containers: initdata, sealed secrets, policies, webhook, export."),
     "gateway": ("ferry.cli._gateway:gateway", "Migrate ingress-nginx to Gateway API and prove the migration."),
     "config": ("ferry.cli._config:config", "Show ferry's settings, where each comes from and what it shadows."),
 }
