@@ -1,3 +1,87 @@
-"""ferry.gateway."""
+"""ferry.gateway: from ingress-nginx to Gateway API.
 
-__all__: list[str] = []
+The Ingress input model (typed, frozen, pure) is documented in :mod:`ferry.gateway._ingress`; the annotation
+catalogue in :mod:`ferry.gateway._catalogue`.
+"""
+
+from ferry.gateway._catalogue import (
+    ANNOTATIONS,
+    CATALOGUE,
+    DEFAULT_ANNOTATION_PREFIX,
+    AnnotationSpec,
+    Risk,
+    ValueKind,
+    lookup_annotation,
+)
+from ferry.gateway._errors import ClusterReadError, IngressInputError, SchemaValidationError
+from ferry.gateway._ingress import (
+    CLASS_ANNOTATION,
+    DEFAULT_CONTROLLER,
+    AnnotationValue,
+    AnnotationValueError,
+    ClassSource,
+    ControllerConfig,
+    Ingress,
+    IngressBackend,
+    IngressClass,
+    IngressInput,
+    IngressPath,
+    IngressProblem,
+    IngressRule,
+    IngressTLS,
+    PathType,
+    ResourceBackend,
+    ServiceBackend,
+    StreamService,
+    ingress_nginx_order,
+    parse_controller_config,
+    parse_duration,
+    parse_ingress,
+    parse_ingress_class,
+    parse_size,
+    parse_stream_services,
+    read_ingress_input,
+    typed_value,
+)
+from ferry.gateway._sources import load_objects
+
+__all__ = [
+    "ANNOTATIONS",
+    "CATALOGUE",
+    "CLASS_ANNOTATION",
+    "DEFAULT_ANNOTATION_PREFIX",
+    "DEFAULT_CONTROLLER",
+    "AnnotationSpec",
+    "AnnotationValue",
+    "AnnotationValueError",
+    "ClassSource",
+    "ClusterReadError",
+    "ControllerConfig",
+    "Ingress",
+    "IngressBackend",
+    "IngressClass",
+    "IngressInput",
+    "IngressInputError",
+    "IngressPath",
+    "IngressProblem",
+    "IngressRule",
+    "IngressTLS",
+    "PathType",
+    "ResourceBackend",
+    "Risk",
+    "SchemaValidationError",
+    "ServiceBackend",
+    "StreamService",
+    "ValueKind",
+    "ingress_nginx_order",
+    "load_objects",
+    "lookup_annotation",
+    "parse_controller_config",
+    "parse_duration",
+    "parse_ingress",
+    "parse_ingress_class",
+    "parse_size",
+    "parse_stream_services",
+    "read_ingress_input",
+    "typed_value",
+]
