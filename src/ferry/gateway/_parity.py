@@ -252,8 +252,8 @@ limit-connections|10||A:backend connection cap, not per client IP|N|
 limit-rps|10||A:global per-IP limit; 429 instead of 503; no burst|N|
 limit-rpm|600||A:global per-IP limit; 429 instead of 503; no burst|N|
 limit-burst-multiplier|3|limit-rps=10|A:no burst queue|N|
-limit-rate-after|1m|limit-rate=100k|N:Envoy limits from the first byte|N|
-limit-rate|100k||A:per route, not per connection|N|
+limit-rate-after|1024|limit-rate=100|N:Envoy limits from the first byte|N|
+limit-rate|100||A:per route, not per connection|N|
 limit-allowlist|10.0.0.0/8|limit-rps=10|A:inverted sourceCIDR selectors|N|
 allowlist-source-range|10.0.0.0/8||E:403 for other clients|N|
 denylist-source-range|192.0.2.0/24||E:403 for these clients|N|

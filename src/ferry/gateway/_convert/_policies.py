@@ -216,9 +216,9 @@ def _btp(ctx: Context, ingress: Ingress, routes: RouteSet) -> dict[str, Any] | N
             Status.APPROXIMATE,
             "a cap on connections to the backend, not per client IP; overflow is 503 as in nginx",
         )
-    rate_kb = ingress.value("limit-rate")
-    if isinstance(rate_kb, int) and not isinstance(rate_kb, bool) and rate_kb:
-        spec["bandwidthLimit"] = {"response": {"limit": {"value": rate_kb, "unit": "Bps"}}}
+    rate_kb = ingress.number("limit-rate")
+    if rate_kb:
+        spec["bandwidthLimit"] = {"response": {"limit": {"value": f"{rate_kb}Ki", "unit": "Second"}}}
         ctx.record(ingress, "limit-rate", Status.APPROXIMATE, "per route instead of per connection")
         ctx.record(ingress, "limit-rate-after", Status.NONE, "Envoy limits from the first byte")
     balancer = _load_balancer(ctx, ingress)

@@ -115,7 +115,7 @@ def _mirror_filter(ctx: Context, ingress: Ingress, route_ns: str) -> tuple[dict[
     url = ingress.text("mirror-target")
     if not url:
         return None, ""
-    parts = urlsplit(url)
+    parts = urlsplit(re.sub(r"\$\w+", "", url))
     host = (parts.hostname or "").lower()
     note = "mirrors to the backend's own path (nginx sends the mirror-target URL); mirror-host is not carried"
     match = _SERVICE_HOST.match(host)
