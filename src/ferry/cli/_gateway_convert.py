@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from ferry.cli._output import console, emit_json, format_option
-from ferry.errors import EXIT_FINDINGS, UsageError
+from ferry.errors import FindingsError, UsageError
 
 __all__ = ["audit", "convert"]
 
@@ -205,7 +205,12 @@ def audit(output_format: str, target: str, fail_on: str, output_file: str | None
     else:
         _print_audit(result, Target(target))
     if fail_on != "never" and result.fails(Target(target), Status(fail_on)):
-        raise click.exceptions.Exit(EXIT_FINDINGS)
+        threshold = Status(fail_on)
+        bad = [a for _, a in result.entries() if a.status[Target(target)].rank >= threshold.rank]
+        raise FindingsError(
+            f"{len(bad)} annotation(s) are {fail_on} or worse on {target} (first: {bad[0].key})",
+            hint="see the report; --fail-on never to only report",
+        )
 
 
 _SHORT = {

@@ -472,6 +472,12 @@ def _http_routes(
         spec["rules"] = chunk
         route = new_object(GW_V1, "HTTPRoute", ns, name, spec)
         ctx.emit(route, owner="application", reason=f"routes of {ingress.ref}", source=ingress)
+        if host.startswith("*."):
+            ctx.differ(
+                route,
+                f"nginx serves {host} for exactly one extra label; Gateway API matches any number of "
+                "labels (and exact hosts still win in both)",
+            )
         routes.append(route)
     if redirect_http and has_tls:
         code = ctx.config.http_redirect_code
