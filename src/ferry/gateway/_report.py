@@ -6,9 +6,9 @@ from collections import defaultdict
 from collections.abc import Mapping
 from typing import Any
 
-from ferry._kernel import dump_yaml
 from ferry.gateway._audit import Audit, render_markdown
 from ferry.gateway._convert import Conversion
+from ferry.gateway._yamlout import dump_stream
 
 __all__ = ["conversion_files", "conversion_report", "conversion_to_dict", "yaml_stream"]
 
@@ -17,7 +17,7 @@ def yaml_stream(conversion: Conversion) -> str:
     """Every object as one YAML stream (deterministic)."""
     if not conversion.objects:
         return ""
-    return dump_yaml([dict(o) for o in conversion.objects], documents=True)
+    return dump_stream(conversion.objects)
 
 
 def conversion_files(conversion: Conversion) -> dict[str, str]:
@@ -26,7 +26,7 @@ def conversion_files(conversion: Conversion) -> dict[str, str]:
     for obj in conversion.objects:
         namespace = obj["metadata"].get("namespace") or "cluster"
         grouped[f"{namespace}/{obj['kind'].lower()}.yaml"].append(obj)
-    return {path: dump_yaml([dict(o) for o in objs], documents=True) for path, objs in sorted(grouped.items())}
+    return {path: dump_stream(objs) for path, objs in sorted(grouped.items())}
 
 
 def conversion_report(conversion: Conversion, audit: Audit) -> str:

@@ -70,12 +70,14 @@ class Context:
     ownership: list[Ownership] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     grants: Grants = field(default_factory=Grants)
+    emitted: set[str] = field(default_factory=set)
 
     def emit(self, obj: dict[str, Any], *, owner: str, reason: str, source: Ingress | None = None) -> dict[str, Any]:
         if source is not None:
             meta = obj["metadata"]
             meta.setdefault("labels", {})["gateway.ferry.dev/ingress"] = source.name
         self.objects.append(obj)
+        self.emitted.add(obj_ref(obj))
         self.ownership.append(Ownership(obj_ref(obj), owner, obj["metadata"].get("namespace", ""), reason))
         return obj
 

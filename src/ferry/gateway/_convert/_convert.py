@@ -326,8 +326,12 @@ def convert(
     for ingress in primaries:
         by_key[_key(options, ingress)].append(ingress)
     for key, group in by_key.items():
-        for host in {h for i in group for h in i.hosts}:
-            if host_regex_mode(group, host):
+        by_host: dict[str, list[Ingress]] = defaultdict(list)
+        for ingress in group:
+            for host in ingress.hosts:
+                by_host[host].append(ingress)
+        for host, members in by_host.items():
+            if host_regex_mode(members, host):
                 plan.regex_hosts.add((key, host))
     hosts = _plan_hosts(ctx, primaries, plan)
     classes = sorted({k[0] for k in by_key})

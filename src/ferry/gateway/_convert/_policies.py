@@ -383,7 +383,7 @@ def backend_tls(ctx: Context, ingress: Ingress) -> None:
             validation["wellKnownCACertificates"] = "System"
         spec = {"targetRefs": [{"group": "", "kind": "Service", "name": service}], "validation": validation}
         policy = new_object(GW_V1, "BackendTLSPolicy", ingress.namespace, join_name(service, "tls"), spec)
-        if any(obj_ref(o) == obj_ref(policy) for o in ctx.objects):
+        if obj_ref(policy) in ctx.emitted:
             continue
         ctx.emit(policy, owner="application", reason=f"TLS to the backends of {ingress.ref}", source=ingress)
         if verify and secret:

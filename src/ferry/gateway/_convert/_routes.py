@@ -134,7 +134,7 @@ def _mirror_filter(ctx: Context, ingress: Ingress, route_ns: str) -> tuple[dict[
         if parts.scheme == "https":
             spec["tls"] = {"wellKnownCACertificates": "System", "sni": host}
         backend = new_object(EG_V1, "Backend", ingress.namespace, name, spec)
-        if not any(obj_ref(o) == obj_ref(backend) for o in ctx.objects):
+        if obj_ref(backend) not in ctx.emitted:
             ctx.emit(backend, owner="application", reason="external mirror target", source=ingress)
         ref = {"group": EG, "kind": "Backend", "name": name}
         return {
