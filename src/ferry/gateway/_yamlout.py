@@ -19,7 +19,26 @@ _UNPRINTABLE = re.compile("[\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff\ud800-\udfff
 _RESERVED = frozenset({"y", "n", "yes", "no", "true", "false", "on", "off", "null"})
 
 
+_CACHE: dict[str, str] = {}
+
+
+def _text(text: str) -> str:
+    found = _CACHE.get(text)
+    if found is not None:
+        return found
+    if _PLAIN.match(text) and text.lower() not in _RESERVED:
+        out = text
+    else:
+        quoted = json.dumps(text, ensure_ascii=False)
+        out = _UNPRINTABLE.sub(lambda m: f"\\u{ord(m.group()):04x}", quoted)
+    if len(_CACHE) < 100_000:
+        _CACHE[text] = out
+    return out
+
+
 def _scalar(value: Any) -> str:
+    if type(value) is str:
+        return _text(value)
     if value is None:
         return "null"
     if value is True:
@@ -28,11 +47,7 @@ def _scalar(value: Any) -> str:
         return "false"
     if isinstance(value, int | float):
         return json.dumps(value)
-    text = str(value)
-    if _PLAIN.match(text) and text.lower() not in _RESERVED:
-        return text
-    quoted = json.dumps(text, ensure_ascii=False)
-    return _UNPRINTABLE.sub(lambda m: f"\\u{ord(m.group()):04x}", quoted)
+    return _text(str(value))
 
 
 def _emit(value: Any, indent: str, out: list[str]) -> None:
@@ -71,6 +86,8 @@ def _emit(value: Any, indent: str, out: list[str]) -> None:
 
 
 def _empty_or_scalar(value: Any) -> str:
+    if type(value) is str:
+        return _text(value)
     if isinstance(value, Mapping):
         return "{}"
     if isinstance(value, list):

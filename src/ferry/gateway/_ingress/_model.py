@@ -9,7 +9,7 @@ from types import MappingProxyType
 from typing import Any
 
 from ferry._kernel import SourceRef
-from ferry.gateway._catalogue import AnnotationSpec, lookup_annotation
+from ferry.gateway._catalogue import ALIASES, AnnotationSpec
 from ferry.gateway._ingress._values import TypedValue
 
 __all__ = [
@@ -186,10 +186,8 @@ class Ingress:
         found = self.annotations.get(key)
         if found is not None:
             return found
-        spec = lookup_annotation(key)
-        if spec is not None and spec.key != key:
-            return self.annotations.get(spec.key)
-        return None
+        canonical = ALIASES.get(key)
+        return self.annotations.get(canonical) if canonical is not None else None
 
     def value(self, key: str, default: TypedValue | None = None) -> TypedValue | None:
         """The typed value of a valid annotation, else ``default``."""
