@@ -374,6 +374,7 @@ def convert_ingress(ctx: Context, plan: Plan, ingress: Ingress, key: GatewayKey)
         base = join_name(ingress.name, host_slug(host))
         common = _common_filters(ctx, ingress, ingress.namespace)
         rules: list[dict[str, Any]] = []
+        notes: list[str] = []
         has_root = False
         for i, path in enumerate(paths):
             match_spec = path_match(path, regex)
@@ -392,7 +393,7 @@ def convert_ingress(ctx: Context, plan: Plan, ingress: Ingress, key: GatewayKey)
                     rules.extend(_canary_rules(ctx, ingress, canary, match, rule, base, i))
             rules.append(rule)
             if match_spec.difference:
-                ctx.differences.append((f"{ingress.ref} {path.field}", match_spec.difference))
+                notes.append(f"{path.field}: {match_spec.difference}")
         if regex and ingress.annotation("use-regex"):
             ctx.record(ingress, "use-regex", Status.EXACT, "host-wide (?i) regex, longest first")
         if ingress.default_backend is not None and not has_root:
@@ -419,9 +420,14 @@ def convert_ingress(ctx: Context, plan: Plan, ingress: Ingress, key: GatewayKey)
             rules.insert(0, app_rule)
             ctx.record(ingress, "app-root", Status.EXACT)
         if protocol in ("grpc", "grpcs"):
-            out.grpc.extend(_grpc_routes(ctx, plan, ingress, key, host, paths, base))
-            continue
-        out.http.extend(_http_routes(ctx, plan, ingress, key, host, aliases, base, rules))
+            emitted = _grpc_routes(ctx, plan, ingress, key, host, paths, base)
+            out.grpc.extend(emitted)
+        else:
+            emitted = _http_routes(ctx, plan, ingress, key, host, aliases, base, rules)
+            out.http.extend(emitted)
+        for obj in emitted:
+            for note in notes:
+                ctx.differ(obj, note)
     if not ingress.rules and ingress.default_backend is not None:
         rule = {"backendRefs": [backend_ref(ctx, ingress, ingress.default_backend)]}
         out.http.extend(
@@ -526,6 +532,7 @@ def _grpc_routes(
     has_tls = host != "" and (key, host) in plan.tls_hosts
     parents = _parents(plan, key, host, ("HTTPS",) if has_tls else ("HTTP",), ingress.namespace)
     rules = []
+    notes: list[str] = []
     for path in paths:
         rule: dict[str, Any] = {"backendRefs": [backend_ref(ctx, ingress, path.backend)]}
         parts = [p for p in path.path.split("/") if p]
@@ -535,12 +542,7 @@ def _grpc_routes(
                 method["method"] = parts[1]
             rule["matches"] = [{"method": method}]
         elif path.path != "/":
-            ctx.differences.append(
-                (
-                    f"{ingress.ref} {path.field}",
-                    f"gRPC path {path.path!r} is not a service/method; the GRPCRoute rule matches every call",
-                )
-            )
+            notes.append(f"gRPC path {path.path!r} is not a service/method; the GRPCRoute rule matches every call")
         rules.append(rule)
     spec: dict[str, Any] = {"parentRefs": parents}
     if host:
@@ -548,6 +550,8 @@ def _grpc_routes(
     spec["rules"] = rules[:MAX_RULES]
     route = new_object(GW_V1, "GRPCRoute", ingress.namespace, base, spec)
     ctx.emit(route, owner="application", reason=f"gRPC routes of {ingress.ref}", source=ingress)
+    for note in notes:
+        ctx.differ(route, note)
     ctx.record(ingress, "backend-protocol", Status.EXACT, "GRPCRoute")
     return [route]
 
