@@ -13,8 +13,8 @@ from urllib.parse import urlsplit
 
 from ferry.gateway._convert._context import EG, EG_V1, GW, GW_V1, Context, new_object, obj_ref
 from ferry.gateway._convert._gateways import GatewayKey, Layout, ParentRef
-from ferry.gateway._convert._model import Status, Target
-from ferry.gateway._convert._naming import host_slug, join_name
+from ferry.gateway._convert._model import Channel, Status, Target
+from ferry.gateway._convert._naming import duration, host_slug, join_name
 from ferry.gateway._convert._paths import has_captures, path_match, regex_rewrite, rewrites_path
 from ferry.gateway._ingress import Ingress, IngressBackend, IngressPath
 
@@ -445,6 +445,47 @@ def _parents(plan: Plan, key: GatewayKey, host: str, protocols: tuple[str, ...],
     return [p.to_dict(route_ns) for p in refs]
 
 
+def _experimental_extras(ctx: Context, ingress: Ingress) -> dict[str, Any]:
+    """Rule fields of the experimental channel for the ``standard`` target (Envoy Gateway uses policies)."""
+    if _eg(ctx) or ctx.options.channel is not Channel.EXPERIMENTAL:
+        return {}
+    extras: dict[str, Any] = {}
+    if ingress.text("affinity") == "cookie":
+        cookie: dict[str, Any] = {"name": ingress.text("session-cookie-name") or "INGRESSCOOKIE"}
+        path = ingress.text("session-cookie-path")
+        if path:
+            cookie["path"] = path
+        persistence: dict[str, Any] = {"type": "Cookie", "cookie": cookie}
+        ttl = ingress.number("session-cookie-max-age") or ingress.number("session-cookie-expires")
+        if ttl:
+            persistence["absoluteTimeout"] = duration(ttl)
+            cookie["lifetimeType"] = "Permanent"
+        else:
+            cookie["lifetimeType"] = "Session"
+        extras["sessionPersistence"] = persistence
+        note = "sessionPersistence (experimental): implementation-defined stickiness"
+        for key in (
+            "affinity",
+            "session-cookie-name",
+            "session-cookie-path",
+            "session-cookie-max-age",
+            "session-cookie-expires",
+        ):
+            ctx.record(ingress, key, Status.APPROXIMATE, note)
+    tries = ingress.number("proxy-next-upstream-tries") or ctx.config.proxy_next_upstream_tries
+    conditions = (ingress.text("proxy-next-upstream") or ctx.config.proxy_next_upstream).split()
+    if tries > 1 and "off" not in conditions:
+        codes = [int(c[5:]) for c in conditions if c.startswith("http_") and c[5:].isdigit()]
+        retry: dict[str, Any] = {"attempts": tries - 1}
+        if codes:
+            retry["codes"] = codes
+        extras["retry"] = retry
+        note = "retry (experimental): retries on connection errors and the listed codes"
+        for key in ("proxy-next-upstream", "proxy-next-upstream-tries"):
+            ctx.record(ingress, key, Status.APPROXIMATE, note)
+    return extras
+
+
 def _http_routes(
     ctx: Context,
     plan: Plan,
@@ -469,6 +510,9 @@ def _http_routes(
     parents: list[dict[str, Any]] = []
     for h in all_hosts:
         parents.extend(_parents(plan, key, h, main_protocols if not (force and not has_tls) else ("HTTP",), ns))
+    extras = _experimental_extras(ctx, ingress)
+    if extras:
+        rules = [{**r, **extras} if "backendRefs" in r else r for r in rules]
     for i in range(0, max(len(rules), 1), MAX_RULES):
         chunk = rules[i : i + MAX_RULES]
         name = base if i == 0 else join_name(base, str(i // MAX_RULES + 1))
