@@ -14,7 +14,6 @@ from __future__ import annotations
 import html
 import json
 from collections import Counter
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -291,7 +290,3 @@ def render_html(audit: Audit) -> str:
     data = esc(json.dumps(summary["targets"], sort_keys=True))
     parts.append(f"<script type='application/json' id='parity'>{data}</script></body></html>")
     return "".join(parts)
-
-
-def worst_status(audits: Sequence[IngressAudit], target: Target) -> Status:
-    return max((a.worst(target) for a in audits), key=lambda s: s.rank, default=Status.EXACT)

@@ -528,3 +528,12 @@ def test_experimental_channel_session_persistence_and_retry_for_standard(schema_
     plain = run(ing("a", annotations=annotations), target=Target.STANDARD)
     assert "sessionPersistence" not in route(plain, "a-shop-example-com")["spec"]["rules"][0]
     assert next(o for o in plain.outcomes if o.key == "affinity").status.value == "manual"
+
+
+def test_canary_backend_is_the_one_for_the_same_path() -> None:
+    canary = ing("c", paths=[("/a", "Prefix"), ("/b", "Prefix")], annotations={"canary": "true", "canary-weight": "50"})
+    canary = canary.replace("name: web, port", "name: a-v2, port", 1)  # only the /a path of the canary changes
+    conv = run(ing("main", paths=[("/a", "Prefix"), ("/b", "Prefix")]), canary)
+    rules = route(conv, "main-shop-example-com")["spec"]["rules"]
+    by_path = {r["matches"][0]["path"]["value"]: [b["name"] for b in r["backendRefs"]] for r in rules}
+    assert by_path == {"/a": ["web", "a-v2"], "/b": ["web", "web"]}

@@ -262,10 +262,17 @@ def _path_filters(
 
 
 def _canary_rules(
-    ctx: Context, primary: Ingress, canary: Ingress, match: dict[str, Any], main: dict[str, Any], route: str, index: int
+    ctx: Context,
+    primary: Ingress,
+    canary: Ingress,
+    where: tuple[str, str],
+    match: dict[str, Any],
+    main: dict[str, Any],
+    route: str,
+    index: int,
 ) -> list[dict[str, Any]]:
     """Header and cookie rules for a canary (header → cookie → weight), and the weights on ``main``."""
-    canary_backend = _canary_backend(canary, match)
+    canary_backend = _canary_backend(canary, *where)
     if canary_backend is None:
         return []
     canary_ref = backend_ref(ctx, canary, canary_backend)
@@ -334,10 +341,14 @@ def _canary_rules(
     return rules
 
 
-def _canary_backend(canary: Ingress, match: dict[str, Any]) -> IngressBackend | None:
+def _canary_backend(canary: Ingress, host: str, path: str) -> IngressBackend | None:
+    """The canary's backend for the same host and path as the primary rule."""
     for rule in canary.rules:
-        for path in rule.paths:
-            return path.backend
+        if rule.host != host:
+            continue
+        for entry in rule.paths:
+            if entry.path == path:
+                return entry.backend
     return canary.default_backend
 
 
@@ -390,7 +401,7 @@ def convert_ingress(ctx: Context, plan: Plan, ingress: Ingress, key: GatewayKey)
                     rule["filters"] = filters
                 canary = _canary_for(ctx, plan, key, host, path)
                 if canary is not None:
-                    rules.extend(_canary_rules(ctx, ingress, canary, match, rule, base, i))
+                    rules.extend(_canary_rules(ctx, ingress, canary, (host, path.path), match, rule, base, i))
             rules.append(rule)
             if match_spec.difference:
                 notes.append(f"{path.field}: {match_spec.difference}")
