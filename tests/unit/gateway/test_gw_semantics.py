@@ -537,3 +537,8 @@ def test_canary_backend_is_the_one_for_the_same_path() -> None:
     rules = route(conv, "main-shop-example-com")["spec"]["rules"]
     by_path = {r["matches"][0]["path"]["value"]: [b["name"] for b in r["backendRefs"]] for r in rules}
     assert by_path == {"/a": ["web", "a-v2"], "/b": ["web", "web"]}
+
+
+def test_string_prefix_regex_ranked_above_longer_prefix_is_noted() -> None:
+    conv = run(ing("a", paths=[("/api", "ImplementationSpecific"), ("/api/v2", "Prefix")]))
+    assert "ranked above the longer Prefix '/api/v2'" in differences(route(conv, "a-shop-example-com"))

@@ -405,6 +405,8 @@ def convert_ingress(ctx: Context, plan: Plan, ingress: Ingress, key: GatewayKey)
             rules.append(rule)
             if match_spec.difference:
                 notes.append(f"{path.field}: {match_spec.difference}")
+        if not regex:
+            notes.extend(_prefix_order_notes(paths))
         if regex and ingress.annotation("use-regex"):
             ctx.record(ingress, "use-regex", Status.EXACT, "host-wide (?i) regex, longest first")
         if ingress.default_backend is not None and not has_root:
@@ -445,6 +447,23 @@ def convert_ingress(ctx: Context, plan: Plan, ingress: Ingress, key: GatewayKey)
             _http_routes(ctx, plan, ingress, key, "", [], join_name(ingress.name, "default-backend"), [rule])
         )
     return out
+
+
+def _prefix_order_notes(paths: list[IngressPath]) -> list[str]:
+    """ImplementationSpecific string prefixes become regexes, which Envoy Gateway ranks above every PathPrefix;
+    nginx picks the longest prefix. Say so where a longer Prefix path lies under such a string prefix."""
+    notes = []
+    plain = [p.path for p in paths if p.path_type.value == "ImplementationSpecific" and not p.path.endswith("/")]
+    for short in plain:
+        longer = [
+            p.path for p in paths if p.path_type.value == "Prefix" and p.path.startswith(short) and p.path != short
+        ]
+        if longer:
+            notes.append(
+                f"{short!r} (ImplementationSpecific) is a regex match, ranked above the longer Prefix "
+                f"{', '.join(repr(x) for x in longer)} by Envoy Gateway; nginx prefers the longest prefix"
+            )
+    return notes
 
 
 def _parents(plan: Plan, key: GatewayKey, host: str, protocols: tuple[str, ...], route_ns: str) -> list[dict[str, Any]]:
