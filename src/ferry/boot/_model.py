@@ -116,7 +116,7 @@ class BootOption:
         """What the option *is*, independent of its number (firmware renumbers after updates)."""
         if self.kind.is_network:
             return (self.kind.value, self.nic_key or "", self.uri or "")
-        return (self.kind.value, self.device_path or self.description, "")
+        return (self.kind.value, _normal_path(self.device_path) or self.description, "")
 
     def to_dict(self) -> dict[str, Any]:
         return {"id": self.ref, "kind": self.kind.value, "active": self.active}
@@ -243,6 +243,12 @@ class BootConfig:
             disabled=self.disabled | other.disabled,
             source=f"{self.source}+{other.source}",
         )
+
+
+def _normal_path(path: str) -> str:
+    """One spelling for the same path (efivar ``FvVol``/edk2 ``Fv``, ``0x1``/``1``, case)."""
+    text = path.replace("FvVol(", "Fv(").lower()
+    return re.sub(r"\b0x([0-9a-f]+)", lambda m: str(int(m.group(1), 16)), text)
 
 
 _DELL_DEVICE = re.compile(r"^(PXE|HTTP) Device (\d+):")
