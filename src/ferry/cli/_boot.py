@@ -39,6 +39,13 @@ def _load(paths: tuple[str, ...]) -> tuple[list[BootConfig], list[str]]:
     return list(fleet.configs), [str(e) for e in fleet.errors]
 
 
+def _wide() -> Any:
+    """A console that never wraps long lines (commands and scripts must stay copy-pasteable)."""
+    out = console()
+    out.soft_wrap = True
+    return out
+
+
 def _minutes(seconds: float) -> str:
     return f"{seconds / 60:.1f} min" if seconds >= 90 else f"{seconds:.0f} s"
 
@@ -256,7 +263,7 @@ def plan(
     if output_format == "json":
         emit_json({"plans": results})
         return
-    out = console()
+    out = _wide()
     for r in results:
         pred = r["predicted"]
         out.print(
@@ -272,7 +279,7 @@ def plan(
         for note in r["notes"]:
             out.print(f"  note: {note}")
         if not out_dir:
-            out.print(r["artifacts"]["efibootmgr"], markup=False, highlight=False)
+            out.print(r["artifacts"]["efibootmgr"], markup=False, highlight=False, soft_wrap=True)
     if out_dir:
         out.print(f"artifacts written to {out_dir}")
 
@@ -320,7 +327,7 @@ def diff(
     if output_format == "json":
         emit_json(data)
     else:
-        out = console()
+        out = _wide()
         out.print(
             f"[bold]{result.server}[/bold]: {'changed' if result.changed else 'unchanged'}"
             + (" — [red]regressed[/]" if result.regressed else "")
@@ -336,7 +343,7 @@ def diff(
         if result.order_changed:
             out.print(f"  order: {' > '.join(result.order_before)}\n      -> {' > '.join(result.order_after)}")
         if data.get("plan"):
-            out.print(data["plan"]["artifacts"]["efibootmgr"], markup=False, highlight=False)
+            out.print(data["plan"]["artifacts"]["efibootmgr"], markup=False, highlight=False, soft_wrap=True)
         elif data.get("plan_error"):
             out.print(f"  no plan: {data['plan_error']}")
     if result.regressed:
@@ -443,7 +450,7 @@ def apply(
     if output_format == "json":
         emit_json(result)
         return
-    out = console()
+    out = _wide()
     pred = p.to_dict()["predicted"]
     out.print(
         f"[bold]{p.server}[/bold] ({mode}): worst {_minutes(pred['before_worst_s'])} -> "
@@ -511,7 +518,11 @@ def verify(
     if accel == "kvm" and not os.access("/dev/kvm", os.R_OK | os.W_OK):
         raise UsageError("/dev/kvm is not usable here", hint="use --accel tcg")
     err = console(stderr=True)
-    say = (lambda m: None) if output_format == "json" else (lambda m: err.print(m, markup=False, highlight=False))
+
+    def say(message: str) -> None:
+        if output_format != "json":
+            err.print(message, markup=False, highlight=False, soft_wrap=True)
+
     report = verify_qemu(
         nics,
         dhcp_nic,
@@ -528,7 +539,7 @@ def verify(
     if output_format == "json":
         emit_json(report.to_dict())
     else:
-        out = console()
+        out = _wide()
         for run in report.to_dict()["runs"]:
             status = "[green]ok[/]" if run["ok"] else "[red]off[/]"
             out.print(
