@@ -53,10 +53,7 @@ def parse_dump_text(text: str, *, path: str, name: str) -> BootConfig | dict[str
     if stripped.startswith(("{", "[")):
         data = load_json(text, path=path)
         if looks_like_redfish(data):
-            config = parse_redfish_data(data, text=text, path=path, name=name)
-            if isinstance(data, dict) and looks_like_bios(data.get("Bios")):
-                config = config.with_vendor(parse_bios_data(data["Bios"], text=text, path=path, name=name))
-            return config
+            return parse_redfish_data(data, text=text, path=path, name=name)
         if looks_like_bios(data):
             return parse_bios_data(data, text=text, path=path, name=name)
         raise BootDumpError(

@@ -241,7 +241,7 @@ class BootConfig:
             attempt_wait_s=other.attempt_wait_s,
             attributes={**self.attributes, **{k: v for k, v in other.attributes.items() if k != "assumed-order"}},
             disabled=self.disabled | other.disabled,
-            source=f"{self.source}+{other.source}",
+            source=self.source if other.source == self.source else f"{self.source}+{other.source}",
         )
 
 

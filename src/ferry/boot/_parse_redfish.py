@@ -17,6 +17,7 @@ from ferry.boot._errors import BootDumpError
 from ferry.boot._jsonlines import line_of_key, load_json
 from ferry.boot._model import BootConfig, BootOption, normalize_mac
 from ferry.boot._parse_efibootmgr import vendor_of
+from ferry.boot._parse_vendor import looks_like_bios, parse_bios_data
 
 __all__ = ["looks_like_redfish", "parse_redfish", "parse_redfish_data"]
 
@@ -102,7 +103,7 @@ def parse_redfish_data(data: Any, *, text: str, path: str, name: str | None = No
             )
         )
     server = name or str(system.get("HostName") or system.get("Name") or system.get("Id") or "server")
-    return BootConfig(
+    config = BootConfig(
         name=server,
         source=path,
         form="redfish",
@@ -111,6 +112,10 @@ def parse_redfish_data(data: Any, *, text: str, path: str, name: str | None = No
         boot_next=boot_next,
         vendor=_vendor(system, options),
     )
+    bios = data.get("Bios")
+    if looks_like_bios(bios):
+        config = config.with_vendor(parse_bios_data(bios, text=text, path=path, name=server))
+    return config
 
 
 def _members(data: dict[str, Any], boot: dict[str, Any], text: str, path: str) -> list[Any]:

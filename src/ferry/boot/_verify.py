@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 from collections.abc import Callable, Sequence
@@ -33,6 +34,10 @@ __all__ = ["RunReport", "VerifyReport", "nic_macs", "verify_qemu"]
 
 ABSOLUTE_SLACK_S = 3.0
 """Short phases (a boot that succeeds at once) are compared with this absolute slack as well as the ratio."""
+
+
+def _load_per_cpu() -> float:
+    return os.getloadavg()[0] / (os.cpu_count() or 1)
 
 
 def nic_macs(count: int) -> list[str]:
@@ -92,6 +97,8 @@ class VerifyReport:
     tolerance: float
     accel: str
     notes: tuple[str, ...] = field(default=())
+    load_per_cpu: float = 0.0
+    """The host's 1-minute load average per CPU, highest seen across the runs (above 1: oversubscribed)."""
 
     @property
     def ok(self) -> bool:
@@ -102,6 +109,7 @@ class VerifyReport:
             "ok": self.ok,
             "tolerance_pct": round(100 * self.tolerance, 1),
             "accel": self.accel,
+            "host_load_per_cpu": round(self.load_per_cpu, 2),
             "options": [o.describe() for o in self.config.options],
             "boot_order": [f"Boot{i:04X}" for i in self.config.boot_order],
             "plan": self.plan.to_dict() if self.plan else None,
@@ -181,6 +189,7 @@ def verify_qemu(
         else:
             plan = make_plan(config, mode, timing=timing)
         runs: list[RunReport] = []
+        load = _load_per_cpu()
         variants: list[tuple[str, BootConfig, bytes]] = []
         if before:
             variants.append(("before", config, image))
@@ -210,10 +219,16 @@ def verify_qemu(
                 ),
             )
             runs.append(RunReport(label, prediction, read_serial(lines), tolerance))
+            load = max(load, _load_per_cpu())
         notes = []
+        if load > 1.0:
+            notes.append(
+                f"the host was oversubscribed (load {load:.1f} per CPU): the emulated firmware loses timer ticks when "
+                "its vCPU waits for a CPU, so measured timeouts stretch beyond the firmware's own"
+            )
         if any(a.outcome is Outcome.STOP for r in runs for a in r.predicted.attempts):
             notes.append("nothing can boot (no DHCP answer): the phase ends when the EFI Shell starts")
-        return VerifyReport(config, plan, tuple(runs), tolerance, accel, tuple(notes))
+        return VerifyReport(config, plan, tuple(runs), tolerance, accel, tuple(notes), load)
     finally:
         if workdir is None:
             shutil.rmtree(tmp, ignore_errors=True)
