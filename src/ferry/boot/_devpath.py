@@ -103,14 +103,12 @@ def classify(description: str, device_path: str) -> OptionKind:
     ``PXE Device 1: …`` and HPE's ``… (HTTP(S) IPv4)`` options are told apart.
     """
     facts = path_facts(device_path)
-    by_description = _description_kind(description)
-    if facts.kind is OptionKind.NIC_ROM and by_description in (OptionKind.HTTP4, OptionKind.HTTP6):
-        return by_description
-    if facts.kind is not None:
+    if facts.kind is not None and facts.kind is not OptionKind.NIC_ROM:
         return facts.kind
-    if by_description is not None:
-        return by_description
-    return OptionKind.VENDOR
+    by_description = _description_kind(description)
+    if facts.kind is OptionKind.NIC_ROM:
+        return by_description if by_description in (OptionKind.HTTP4, OptionKind.HTTP6) else OptionKind.NIC_ROM
+    return by_description if by_description is not None else OptionKind.VENDOR
 
 
 # --- binary form (UEFI spec 10.3) -------------------------------------------------------------------------------

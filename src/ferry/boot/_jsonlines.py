@@ -8,7 +8,7 @@ from typing import Any
 
 from ferry.boot._errors import BootDumpError
 
-__all__ = ["line_of_key", "load_json"]
+__all__ = ["line_of_key", "line_of_value", "load_json"]
 
 
 def load_json(text: str, *, path: str) -> Any:
@@ -30,3 +30,9 @@ def line_of_key(text: str, key: str, after: str | None = None) -> int | None:
     if not match:
         return None
     return text.count("\n", 0, match.start()) + 1
+
+
+def line_of_value(text: str, key: str, value: str) -> int | None:
+    """The line of the first ``"key": "value"`` pair."""
+    match = re.search(rf'"{re.escape(key)}"\s*:\s*"{re.escape(value)}"', text)
+    return None if match is None else text.count("\n", 0, match.start()) + 1

@@ -14,7 +14,7 @@ from typing import Any
 
 from ferry.boot._devpath import classify, path_facts
 from ferry.boot._errors import BootDumpError
-from ferry.boot._jsonlines import line_of_key, load_json
+from ferry.boot._jsonlines import line_of_key, line_of_value, load_json
 from ferry.boot._model import BootConfig, BootOption, normalize_mac
 from ferry.boot._parse_efibootmgr import vendor_of
 from ferry.boot._parse_vendor import looks_like_bios, parse_bios_data
@@ -72,7 +72,9 @@ def parse_redfish_data(data: Any, *, text: str, path: str, name: str | None = No
         option_id = _ref(ref, text, path, f"BootOptions[{index}].BootOptionReference")
         if option_id in seen:
             raise BootDumpError(
-                f"Boot{option_id:04X} appears twice in BootOptions", path=path, line=line_of_key(text, str(ref))
+                f"Boot{option_id:04X} appears twice in BootOptions",
+                path=path,
+                line=line_of_value(text, "BootOptionReference", str(ref)) or line_of_value(text, "Id", str(ref)),
             )
         seen.add(option_id)
         description = str(member.get("DisplayName") or member.get("Name") or member.get("Description") or "")
@@ -99,7 +101,7 @@ def parse_redfish_data(data: Any, *, text: str, path: str, name: str | None = No
                 mac=mac,
                 nic=facts.pci,
                 uri=facts.uri,
-                line=line_of_key(text, str(ref)),
+                line=line_of_value(text, "BootOptionReference", str(ref)) or line_of_value(text, "Id", str(ref)),
             )
         )
     server = name or str(system.get("HostName") or system.get("Name") or system.get("Id") or "server")
