@@ -19,8 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from ferry._kernel import atomic_write_bytes
+from ferry.boot._diff import BootDiff, diff_configs
 from ferry.boot._efiapp import BOOT_MARKER, efi_boot_target
-from ferry.boot._errors import EmulatorError
+from ferry.boot._errors import BootDumpError, EmulatorError
 from ferry.boot._model import BootConfig, NicFact, OptionKind
 from ferry.boot._parse_binary import parse_varstore
 from ferry.boot._plan import Plan, apply_plan_to_config, make_order_plan, make_plan
@@ -34,6 +35,15 @@ __all__ = ["RunReport", "VerifyReport", "nic_macs", "verify_qemu"]
 
 ABSOLUTE_SLACK_S = 3.0
 """Short phases (a boot that succeeds at once) are compared with this absolute slack as well as the ratio."""
+
+
+def _firmware_drift(written: BootConfig, vars_file: Path) -> BootDiff | None:
+    """Compare the NVRAM the firmware left with what was written before the boot."""
+    try:
+        after = parse_varstore(vars_file.read_bytes(), path=str(vars_file), name=written.name)
+    except (OSError, BootDumpError):
+        return None
+    return diff_configs(written, after.with_facts(written.nics))
 
 
 def _load_per_cpu() -> float:
@@ -50,6 +60,8 @@ class RunReport:
     predicted: Prediction
     timeline: SerialTimeline
     tolerance: float
+    drift: BootDiff | None = None
+    """What the firmware itself changed in NVRAM during the boot (re-created, re-activated, reordered options)."""
 
     @property
     def measured_s(self) -> float | None:
@@ -86,7 +98,17 @@ class RunReport:
             "post_s": round(self.timeline.first_attempt_s, 1) if self.timeline.first_attempt_s is not None else None,
             "predicted_attempts": [a.to_dict() for a in self.predicted.attempts],
             "measured_attempts": [a.to_dict() for a in self.timeline.attempts],
+            "firmware_changes": _drift_dict(self.drift),
         }
+
+
+def _drift_dict(drift: BootDiff | None) -> dict[str, Any] | None:
+    if drift is None:
+        return None
+    data = drift.to_dict()
+    return {
+        k: data[k] for k in ("changed", "added", "removed", "renumbered", "activated", "deactivated", "order_after")
+    }
 
 
 @dataclass(frozen=True)
@@ -218,7 +240,8 @@ def verify_qemu(
                     say(f"{t:7.1f}s {text.strip()}") if text.strip().startswith((">>", "BdsDxe")) else None
                 ),
             )
-            runs.append(RunReport(label, prediction, read_serial(lines), tolerance))
+            drift = _firmware_drift(variant, vars_file)
+            runs.append(RunReport(label, prediction, read_serial(lines), tolerance, drift))
             load = max(load, _load_per_cpu())
         notes = []
         if load > 1.0:
@@ -226,6 +249,13 @@ def verify_qemu(
                 f"the host was oversubscribed (load {load:.1f} per CPU): the emulated firmware loses timer ticks when "
                 "its vCPU waits for a CPU, so measured timeouts stretch beyond the firmware's own"
             )
+        for run in runs:
+            if run.drift is not None and run.drift.activated:
+                notes.append(
+                    f"'{run.label}': the firmware re-activated {len(run.drift.activated)} option(s) ferry had "
+                    "deactivated (edk2 re-creates auto-created options whose attributes differ) and appended them; "
+                    "the order held. Switch them off at the source (vendor setting) and re-verify after every boot"
+                )
         if any(a.outcome is Outcome.STOP for r in runs for a in r.predicted.attempts):
             notes.append("nothing can boot (no DHCP answer): the phase ends when the EFI Shell starts")
         return VerifyReport(config, plan, tuple(runs), tolerance, accel, tuple(notes), load)

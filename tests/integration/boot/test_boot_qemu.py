@@ -34,6 +34,9 @@ def test_dead_nic_then_provisioning_nic_matches_the_prediction() -> None:
     bound = 0.15 if report.load_per_cpu <= 1.0 else 0.15 + 0.1 * min(report.load_per_cpu - 1.0, 2.0)
     assert run.error is not None and run.error <= bound, json.dumps(report.to_dict()["runs"], indent=1)
     assert run.timeline.phase_s is not None and run.timeline.phase_s >= run.predicted.total_s * 0.95
+    # ferry reads the NVRAM back after the boot: the two kept options stay first whatever the firmware re-created
+    assert run.drift is not None
+    assert run.drift.order_after[:2] == ("pxe4:52:54:00:00:00:01", "pxe4:52:54:00:00:00:02")
 
 
 def test_verify_cli_rejects_bad_topology() -> None:

@@ -50,3 +50,27 @@ def test_redfish_options_carry_their_lines(example_boot: Path) -> None:
     option = cfg.option(0x11)
     assert option is not None and option.line is not None
     assert '"BootOptionReference": "Boot0011"' in text.splitlines()[option.line - 1]
+
+
+def test_firmware_drift_is_read_back_from_nvram(tmp_path: Path) -> None:
+    from ferry.boot import encode_device_path, parse_varstore
+    from ferry.boot._efivar import EFI_GLOBAL_GUID, LoadOption, encode_boot_order, encode_load_option
+    from ferry.boot._varstore import VarStore
+    from ferry.boot._verify import _firmware_drift
+
+    template = VarStore.parse(Path("/usr/share/OVMF/OVMF_VARS_4M.fd").read_bytes())
+    path = "PciRoot(0x0)/Pci(0x1,0x0)/MAC(525400000001,0x1)/IPv4(0.0.0.0,0x0,DHCP,0.0.0.0,0.0.0.0,0.0.0.0)"
+
+    def image(active: bool) -> bytes:
+        opt = encode_load_option(LoadOption(int(active), "UEFI PXEv4 (MAC:525400000001)", encode_device_path(path)))
+        return template.replace(
+            {("Boot0001", EFI_GLOBAL_GUID): (7, opt), ("BootOrder", EFI_GLOBAL_GUID): (7, encode_boot_order((1,)))}
+        )
+
+    written = parse_varstore(image(False), path="w", name="q")
+    vars_file = tmp_path / "after.vars.fd"
+    vars_file.write_bytes(image(True))  # the firmware re-activated the option during the boot
+    drift = _firmware_drift(written, vars_file)
+    assert drift is not None and [o.ref for o in drift.activated] == ["Boot0001"]
+    vars_file.write_bytes(b"not nvram")
+    assert _firmware_drift(written, vars_file) is None
