@@ -79,6 +79,7 @@ def read_serial(lines: Sequence[tuple[float, str]]) -> SerialTimeline:
     open_kind: OptionKind | None = None
     first: float | None = None
     booted = shell = None
+    shell_loading: float | None = None
     for t, raw in lines:
         line = _ANSI.sub("", raw).strip()
         if not line:
@@ -105,9 +106,14 @@ def read_serial(lines: Sequence[tuple[float, str]]) -> SerialTimeline:
         if loading := _LOADING.search(line):
             option_id = int(loading.group(2), 16)
             first = t if first is None else first
-            if "shell" in loading.group(3).lower() and loading.group(1) == "starting":
-                shell = t
-                attempts.append(MeasuredAttempt(option_id, OptionKind.SHELL, t, t, "stop", loading.group(3)))
+            if "shell" in loading.group(3).lower():
+                # the boot manager reached the shell when it began loading it; loading the image is firmware CPU
+                # work (like POST), not a boot attempt, so the phase ends at the "loading" line
+                if loading.group(1) == "loading":
+                    shell_loading = t
+                    continue
+                shell = shell_loading if shell_loading is not None else t
+                attempts.append(MeasuredAttempt(option_id, OptionKind.SHELL, shell, t, "stop", loading.group(3)))
                 break
             if loading.group(1) == "loading" and open_start is not None:
                 attempts.append(MeasuredAttempt(option_id, open_kind, open_start, t, "loaded", loading.group(3)))

@@ -145,7 +145,8 @@ def _stop_enumerate(line: str) -> bool:
 
 
 def _stop_boot(line: str) -> bool:
-    return BOOT_MARKER in line or ("BdsDxe: starting" in line and "Shell" in line)
+    # the shell's line may still be arriving: wait until its quoted description is complete
+    return BOOT_MARKER in line or ("BdsDxe: starting" in line and 'Shell" from' in line)
 
 
 def _parse_order(spec: Sequence[tuple[int, OptionKind]], config: BootConfig, macs: list[str]) -> tuple[int, ...]:

@@ -548,6 +548,8 @@ def verify(
             )
             for a in run["measured_attempts"]:
                 out.print(f"          {a['id']} {a['kind']} {a['outcome']} {a['seconds']} s {a['detail']}")
+        for note in report.notes:
+            out.print(f"note: {note}")
     if not report.ok:
         raise BootVerifyError(
             "measured boot times are outside the tolerance of the prediction (or the boot outcome differs)",

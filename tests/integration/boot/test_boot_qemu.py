@@ -42,3 +42,17 @@ def test_dead_nic_then_provisioning_nic_matches_the_prediction() -> None:
 def test_verify_cli_rejects_bad_topology() -> None:
     result = run_cli(["boot", "verify", "--qemu", "--nics", "2", "--dhcp-nic", "5"])
     assert result.exit_code == 2 and "not one of the 2 NICs" in result.stderr
+
+
+@pytest.mark.timeout(300)
+def test_no_dhcp_anywhere_the_plan_falls_through_to_the_shell_at_once() -> None:
+    result = run_cli(["boot", "verify", "--qemu", "--nics", "1", "--no-before", "--timeout", "240", "--format", "json"])
+    report = json.loads(result.stdout)
+    assert result.exit_code == 0, json.dumps(report["runs"], indent=1)
+    assert report["plan"]["mode"] == "steady"
+    assert len(report["plan"]["deactivate"]) == 4  # PXEv4, PXEv6, HTTPv4, HTTPv6 of the one NIC
+    (run,) = report["runs"]
+    assert run["label"] == "after" and run["ok"]  # within the 3 s slack: straight to the shell
+    assert not run["predicted_boots"] and run["predicted_s"] == 0.0
+    assert not run["booted"]
+    assert [(a["kind"], a["outcome"]) for a in run["measured_attempts"]] == [("shell", "stop")]
