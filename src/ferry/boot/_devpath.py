@@ -96,13 +96,13 @@ def path_facts(device_path: str) -> PathFacts:
     return PathFacts(kind, mac, uri, pci or None)
 
 
-def classify(description: str, device_path: str) -> OptionKind:
+def classify(description: str, device_path: str, facts: PathFacts | None = None) -> OptionKind:
     """The option's kind: from the device path first (section 2.2's rule), then from the description.
 
     Vendor paths (``VenHw``), BBS entries and old spellings fall back to the description, which is how Dell's
     ``PXE Device 1: …`` and HPE's ``… (HTTP(S) IPv4)`` options are told apart.
     """
-    facts = path_facts(device_path)
+    facts = facts or path_facts(device_path)
     if facts.kind is not None and facts.kind is not OptionKind.NIC_ROM:
         return facts.kind
     by_description = _description_kind(description)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from enum import StrEnum
 from typing import Any
 
@@ -197,11 +198,12 @@ class BootConfig:
     attributes: Mapping[str, Any] = field(default_factory=dict)
     disabled: frozenset[str] = frozenset()
 
+    @cached_property
+    def _by_id(self) -> dict[int, BootOption]:
+        return {o.id: o for o in self.options}
+
     def option(self, option_id: int) -> BootOption | None:
-        for opt in self.options:
-            if opt.id == option_id:
-                return opt
-        return None
+        return self._by_id.get(option_id)
 
     @property
     def orphans(self) -> tuple[BootOption, ...]:

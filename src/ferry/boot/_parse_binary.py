@@ -61,7 +61,7 @@ def config_from_variables(variables: Mapping[str, tuple[int, bytes]], *, path: s
                         id=int(boot.group(1), 16),
                         description=option.description,
                         active=option.active,
-                        kind=classify(option.description, text),
+                        kind=classify(option.description, text, facts),
                         device_path=text,
                         mac=facts.mac,
                         nic=facts.pci,

@@ -134,7 +134,7 @@ def parse_efibootmgr(text: str, *, path: str, name: str) -> BootConfig:
             id=option_id,
             description=description,
             active=active,
-            kind=classify(description, device_path),
+            kind=classify(description, device_path, facts),
             device_path=device_path,
             mac=facts.mac or _mac_from_description(description),
             nic=facts.pci,
