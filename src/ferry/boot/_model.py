@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from functools import cached_property
 from enum import StrEnum
+from functools import cached_property
 from typing import Any
 
 __all__ = ["BootConfig", "BootOption", "NicFact", "OptionKind", "format_ref", "normalize_mac"]
