@@ -1,0 +1,161 @@
+"""``ferry genai``: why an agent was slow: analyze OTLP traces, report across traces, receive and store OTLP."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import click
+
+from ferry.cli._output import console, emit_json, format_option
+from ferry.errors import UsageError
+
+__all__ = ["genai"]
+
+
+def _seconds(ns: float) -> str:
+    return f"{ns / 1e9:.2f} s"
+
+
+@click.group()
+def genai() -> None:
+    """GenAI telemetry on OpenTelemetry: analyze agent traces, receive and store OTLP, serve the web view."""
+
+
+def _prices(path: str | None) -> Any:
+    if path is None:
+        return None
+    from ferry.genai import load_price_table
+
+    return load_price_table(path)
+
+
+@genai.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path())
+@click.option("--prices", "prices_path", type=click.Path(), help="Price table (YAML/JSON, USD per million tokens).")
+@format_option()
+def analyze(files: tuple[str, ...], prices_path: str | None, output_format: str) -> None:
+    """Say why each trace in FILES took as long as it did.
+
+    FILES are OTLP JSON request bodies, OTLP JSON-lines files, or directories of them.
+    """
+    from ferry.genai import analyze_traces, load_spans
+
+    analyses = analyze_traces(load_spans(files), _prices(prices_path))
+    if output_format == "json":
+        emit_json({"traces": [a.to_dict() for a in analyses]})
+        return
+    from rich.table import Table
+
+    out = console()
+    if not analyses:
+        out.print("no traces found")
+        return
+    table = Table(title="GenAI traces")
+    for col in ("trace", "root", "duration", "model", "tool", "retry", "other"):
+        table.add_column(col, justify="right" if col not in ("trace", "root") else "left")
+    for a in analyses:
+        table.add_row(
+            a.trace_id[:16],
+            a.root_name,
+            _seconds(a.duration_ns),
+            _seconds(a.model_ns),
+            _seconds(a.tool_ns),
+            _seconds(a.retry_ns),
+            _seconds(a.other_ns),
+        )
+    out.print(table)
+    for a in analyses:
+        out.print(f"[bold]{a.trace_id}[/bold]: {a.answer}")
+
+
+def _parse_time(text: str) -> int:
+    if text.isdigit():
+        return int(text)
+    try:
+        moment = dt.datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise UsageError(
+            f"cannot read time {text!r}", hint="give nanoseconds since the epoch or an ISO 8601 time"
+        ) from exc
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return int(moment.timestamp() * 1_000_000_000)
+
+
+@genai.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path())
+@click.option("--prices", "prices_path", type=click.Path(), help="Price table (YAML/JSON, USD per million tokens).")
+@click.option("--slowest", "top", default=10, show_default=True, help="How many slowest traces to list.")
+@click.option(
+    "--split-at", default=None, help="Compare traces starting before this time (ns or ISO 8601) with those after."
+)
+@click.option(
+    "--threshold", default=1.2, show_default=True, help="Growth ratio of p50 or p95 that counts as a regression."
+)
+@format_option()
+def report(
+    files: tuple[str, ...],
+    prices_path: str | None,
+    top: int,
+    split_at: str | None,
+    threshold: float,
+    output_format: str,
+) -> None:
+    """Across traces: percentiles per operation, tool and model; slowest traces; tokens and cost; regressions."""
+    from ferry.genai import analyze_traces, load_spans, summarize
+
+    spans = load_spans(files)
+    analyses = analyze_traces(spans, _prices(prices_path))
+    summary = summarize(
+        spans, analyses, slowest_n=top, split_at_ns=_parse_time(split_at) if split_at else None, threshold=threshold
+    )
+    if output_format == "json":
+        emit_json(summary)
+        return
+    from rich.table import Table
+
+    out = console()
+    out.print(f"{summary['trace_count']} traces, {summary['span_count']} spans")
+    for dimension in ("operation", "tool", "model"):
+        rows = summary["percentiles"][dimension]
+        if not rows:
+            continue
+        table = Table(title=f"per {dimension}")
+        for col in (dimension, "count", "p50", "p95", "p99", "max"):
+            table.add_column(col, justify="left" if col == dimension else "right")
+        for row in rows:
+            table.add_row(
+                row["key"],
+                str(row["count"]),
+                _seconds(row["p50_ns"]),
+                _seconds(row["p95_ns"]),
+                _seconds(row["p99_ns"]),
+                _seconds(row["max_ns"]),
+            )
+        out.print(table)
+    table = Table(title="tokens and cost per model")
+    for col in ("model", "calls", "input", "output", "cache read", "cost USD"):
+        table.add_column(col, justify="left" if col == "model" else "right")
+    for model, usage in summary["tokens"].items():
+        cost = summary["cost_usd"].get(model)
+        table.add_row(
+            model,
+            str(usage["calls"]),
+            str(usage["input_tokens"]),
+            str(usage["output_tokens"]),
+            str(usage["cache_read_input_tokens"]),
+            "-" if cost is None else f"{cost:.4f}",
+        )
+    out.print(table)
+    out.print("[bold]slowest traces[/bold]")
+    for t in summary["slowest"]:
+        out.print(f"  {t['trace_id'][:16]} {_seconds(t['duration_ns'])}: {t['answer']}")
+    if summary["regressions"] is not None:
+        if not summary["regressions"]:
+            out.print("no regressions between the two windows")
+        for r in summary["regressions"]:
+            out.print(
+                f"  regression {r['dimension']} {r['key']}: p50 x{r['ratio_p50']}, p95 x{r['ratio_p95']} "
+                f"({_seconds(r['before']['p95_ns'])} -> {_seconds(r['after']['p95_ns'])} at p95)"
+            )
