@@ -159,3 +159,90 @@ def report(
                 f"  regression {r['dimension']} {r['key']}: p50 x{r['ratio_p50']}, p95 x{r['ratio_p95']} "
                 f"({_seconds(r['before']['p95_ns'])} -> {_seconds(r['after']['p95_ns'])} at p95)"
             )
+
+
+def _store(db: str, keep_content: bool, max_spans: int | None, max_age: float | None) -> Any:
+    from ferry.genai import Retention, TraceStore
+
+    return TraceStore(db, keep_content=keep_content, retention=Retention(max_spans=max_spans, max_age_s=max_age))
+
+
+_store_options = [
+    click.option("--db", default="ferry-genai.sqlite", show_default=True, help="The SQLite trace store."),
+    click.option(
+        "--keep-content", is_flag=True, help="Keep prompts, completions and tool arguments (dropped by default)."
+    ),
+    click.option("--max-spans", default=1_000_000, show_default=True, help="Retention: spans kept (oldest traces go)."),
+    click.option("--max-age", default=None, type=float, help="Retention: seconds a trace is kept after ingest."),
+]
+
+
+def _with_store_options(func: Any) -> Any:
+    for option in reversed(_store_options):
+        func = option(func)
+    return func
+
+
+@genai.command(name="import")
+@click.argument("files", nargs=-1, required=True, type=click.Path())
+@_with_store_options
+@format_option()
+def import_(
+    files: tuple[str, ...], db: str, keep_content: bool, max_spans: int, max_age: float | None, output_format: str
+) -> None:
+    """Import OTLP JSON files, JSON-lines files or directories of them into the trace store."""
+    from ferry.genai import load_batch
+
+    batch = load_batch(files)
+    with _store(db, keep_content, max_spans, max_age) as store:
+        written = store.ingest(batch)
+        counts = store.counts()
+    result = {"spans_written": written, "rejected": batch.rejected, "store": counts, "db": db}
+    if output_format == "json":
+        emit_json(result)
+    else:
+        console().print(f"imported {written} spans ({batch.rejected} rejected) into {db}; store holds {counts}")
+
+
+@genai.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=4318, show_default=True, help="Port (OTLP/HTTP's default is 4318; 0 picks one).")
+@click.option("--max-body", default=64 * 1024 * 1024, show_default=True, help="Request size limit in bytes.")
+@click.option("--prices", "prices_path", type=click.Path(), help="Price table for cost in the web view.")
+@_with_store_options
+def serve(
+    host: str,
+    port: int,
+    max_body: int,
+    prices_path: str | None,
+    db: str,
+    keep_content: bool,
+    max_spans: int,
+    max_age: float | None,
+) -> None:
+    """Receive OTLP/HTTP (traces, metrics, logs; protobuf or JSON) into the store and serve the web view."""
+    import signal
+    import sys
+    import threading
+
+    from ferry.genai import OTLPReceiver
+
+    store = _store(db, keep_content, max_spans, max_age)
+    try:
+        receiver = OTLPReceiver(store, host=host, port=port, max_body=max_body, prices=_prices(prices_path))
+    except OSError as exc:
+        store.close()
+        raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror or exc}", hint="pick another --port") from exc
+
+    def stop(signum: int, frame: Any) -> None:
+        threading.Thread(target=receiver.server.shutdown, daemon=True).start()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    sys.stderr.write(f"ferry genai: receiving OTLP/HTTP and serving the web view on {receiver.url}\n")
+    sys.stderr.flush()
+    try:
+        receiver.serve_forever()
+    finally:
+        receiver.server.server_close()
+        store.close()

@@ -50,6 +50,10 @@ from ferry.genai._otlp_json import encode_spans_json as encode_spans_json
 from ferry.genai._pricing import Price as Price
 from ferry.genai._pricing import PriceTable as PriceTable
 from ferry.genai._pricing import TokenUsage as TokenUsage
+from ferry.genai._receiver import OTLPReceiver as OTLPReceiver
+from ferry.genai._store import Retention as Retention
+from ferry.genai._store import TraceStore as TraceStore
+from ferry.genai._store import TraceSummary as TraceSummary
 
 __all__ = [
     "CONTENT_KEYS",
@@ -57,11 +61,13 @@ __all__ = [
     "LogRecord",
     "MetricPoint",
     "OTLPDecodeError",
+    "OTLPReceiver",
     "PayloadTooLargeError",
     "Price",
     "PriceTable",
     "PriceTableError",
     "Regression",
+    "Retention",
     "RetryLoop",
     "Section",
     "Span",
@@ -71,6 +77,8 @@ __all__ = [
     "TokenUsage",
     "TraceAnalysis",
     "TraceNotFoundError",
+    "TraceStore",
+    "TraceSummary",
     "analyze_trace",
     "analyze_traces",
     "build_tree",
