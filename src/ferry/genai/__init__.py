@@ -36,6 +36,9 @@ from ferry.genai._errors import TraceNotFoundError as TraceNotFoundError
 from ferry.genai._files import load_batch as load_batch
 from ferry.genai._files import load_price_table as load_price_table
 from ferry.genai._files import load_spans as load_spans
+from ferry.genai._instrument import GenAITelemetry as GenAITelemetry
+from ferry.genai._instrument import Inference as Inference
+from ferry.genai._instrument import ToolCall as ToolCall
 from ferry.genai._model import Batch as Batch
 from ferry.genai._model import LogRecord as LogRecord
 from ferry.genai._model import MetricPoint as MetricPoint
@@ -58,6 +61,8 @@ from ferry.genai._store import TraceSummary as TraceSummary
 __all__ = [
     "CONTENT_KEYS",
     "Batch",
+    "GenAITelemetry",
+    "Inference",
     "LogRecord",
     "MetricPoint",
     "OTLPDecodeError",
@@ -75,6 +80,7 @@ __all__ = [
     "Stats",
     "StoreError",
     "TokenUsage",
+    "ToolCall",
     "TraceAnalysis",
     "TraceNotFoundError",
     "TraceStore",
