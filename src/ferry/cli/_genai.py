@@ -246,3 +246,28 @@ def serve(
     finally:
         receiver.server.server_close()
         store.close()
+
+
+@genai.command()
+@click.argument("out", type=click.Path())
+@click.option("--db", default="ferry-genai.sqlite", show_default=True, help="The SQLite trace store.")
+@click.option("--trace", "trace_ids", multiple=True, help="Only this trace (repeatable).")
+@format_option()
+def export(out: str, db: str, trace_ids: tuple[str, ...], output_format: str) -> None:
+    """Write the stored spans as one OTLP JSON file (what ``analyze`` and ``import`` read)."""
+    import json
+    from pathlib import Path
+
+    from ferry._kernel import atomic_write_text
+    from ferry.genai import TraceStore, encode_spans_json
+
+    if not Path(db).exists():
+        raise UsageError(f"no trace store at {db}", hint="give --db, or receive some telemetry with ferry genai serve")
+    with TraceStore(db) as store:
+        spans = store.all_spans(list(trace_ids) if trace_ids else None)
+    atomic_write_text(Path(out), json.dumps(encode_spans_json(spans), indent=1) + "\n")
+    result = {"out": out, "spans": len(spans), "traces": len({s.trace_id for s in spans})}
+    if output_format == "json":
+        emit_json(result)
+    else:
+        console().print(f"wrote {result['spans']} spans of {result['traces']} traces to {out}")

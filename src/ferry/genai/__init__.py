@@ -22,6 +22,7 @@ from ferry.genai._analyze import TraceAnalysis as TraceAnalysis
 from ferry.genai._analyze import analyze_trace as analyze_trace
 from ferry.genai._analyze import analyze_traces as analyze_traces
 from ferry.genai._analyze import group_traces as group_traces
+from ferry.genai._assessor import assess_estate as assess_estate
 from ferry.genai._content import CONTENT_KEYS as CONTENT_KEYS
 from ferry.genai._content import content_keys as content_keys
 from ferry.genai._content import strip_content as strip_content
@@ -87,6 +88,7 @@ __all__ = [
     "TraceSummary",
     "analyze_trace",
     "analyze_traces",
+    "assess_estate",
     "build_tree",
     "content_keys",
     "critical_path",

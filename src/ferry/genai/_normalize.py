@@ -301,11 +301,15 @@ def spans_from_events(spans: Iterable[Span], logs: Iterable[LogRecord]) -> list[
                     out.append(made)
                     seen.add((span.trace_id, ev.name, ev.time_ns))
     orphans: dict[str, list[tuple[str, LogRecord]]] = {}
+    traced_groups: set[str] = set()
     for record in logs:
         name = event_name(record)
         if not name.startswith(("claude_code.", "codex.")):
             continue
         if record.trace_id:
+            for key in ("prompt.id", "conversation.id"):
+                if isinstance(record.attributes.get(key), str):
+                    traced_groups.add(record.attributes[key])
             if record.trace_id in claude_traces or (record.trace_id, name, record.time_ns) in seen:
                 continue
             made = _event_span(
@@ -318,6 +322,8 @@ def spans_from_events(spans: Iterable[Span], logs: Iterable[LogRecord]) -> list[
         if isinstance(group, str) and group:
             orphans.setdefault(group, []).append((name, record))
     for group, records in sorted(orphans.items()):
+        if group in traced_groups:
+            continue
         trace_id = _derived_id("events", group, size=16)
         root_id = _derived_id(trace_id, "root", size=8)
         children = [
@@ -325,6 +331,8 @@ def spans_from_events(spans: Iterable[Span], logs: Iterable[LogRecord]) -> list[
             for s in (_event_span(n, r.attributes, r.time_ns, trace_id, root_id, r.resource) for n, r in records)
             if s is not None
         ]
+        if not children:
+            continue
         times = [r.time_ns for _, r in records] + [s.start_ns for s in children]
         resource = records[0][1].resource
         service = str(resource.get("service.name", "agent"))
