@@ -41,7 +41,8 @@ def analyze(files: tuple[str, ...], prices_path: str | None, output_format: str)
     """
     from ferry.genai import analyze_traces, load_spans
 
-    analyses = analyze_traces(load_spans(files), _prices(prices_path))
+    prices = _prices(prices_path)
+    analyses = analyze_traces(load_spans(files), prices)
     if output_format == "json":
         emit_json({"traces": [a.to_dict() for a in analyses]})
         return
@@ -105,8 +106,9 @@ def report(
     """Across traces: percentiles per operation, tool and model; slowest traces; tokens and cost; regressions."""
     from ferry.genai import analyze_traces, load_spans, summarize
 
+    prices = _prices(prices_path)
     spans = load_spans(files)
-    analyses = analyze_traces(spans, _prices(prices_path))
+    analyses = analyze_traces(spans, prices)
     summary = summarize(
         spans, analyses, slowest_n=top, split_at_ns=_parse_time(split_at) if split_at else None, threshold=threshold
     )
