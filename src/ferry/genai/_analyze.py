@@ -13,6 +13,7 @@ The four buckets add up to the trace's duration.
 
 from __future__ import annotations
 
+import bisect
 import itertools
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
@@ -273,15 +274,37 @@ def _repeats(previous: Span, current: Span) -> bool:
     return _error(previous) is not None
 
 
-def _overlap(start: int, end: int, windows: Sequence[tuple[int, int]]) -> int:
-    total = 0
-    cursor = start
-    for ws, we in sorted(windows):
-        s, e = max(cursor, ws), min(end, we)
-        if e > s:
-            total += e - s
-            cursor = e
-    return total
+class _Windows:
+    """Retry windows of one span, each tagged with its loop; answers overlaps in O(log n + hits)."""
+
+    def __init__(self, windows: list[tuple[int, int, int]]) -> None:
+        self.windows = sorted(windows)
+        self.starts = [w[0] for w in self.windows]
+        self.max_end: list[int] = []
+        high = -(2**63)
+        for w in self.windows:
+            high = max(high, w[1])
+            self.max_end.append(high)
+
+    def overlaps(self, start: int, end: int) -> tuple[int, dict[int, int]]:
+        """(the union of the windows inside ``[start, end)``, each loop's share)."""
+        j = bisect.bisect_left(self.starts, end) - 1
+        pieces: list[tuple[int, int]] = []
+        per_loop: dict[int, int] = {}
+        while j >= 0 and self.max_end[j] > start:
+            ws, we, loop = self.windows[j]
+            s, e = max(start, ws), min(end, we)
+            if e > s:
+                pieces.append((s, e))
+                per_loop[loop] = per_loop.get(loop, 0) + e - s
+            j -= 1
+        total, cursor = 0, start
+        for piece_start, piece_end in sorted(pieces):
+            lo = max(piece_start, cursor)
+            if piece_end > lo:
+                total += piece_end - lo
+                cursor = piece_end
+        return total, per_loop
 
 
 def _seconds(ns: int) -> str:
@@ -337,23 +360,24 @@ def analyze_trace(spans: Sequence[Span], prices: PriceTable | None = None) -> Tr
     path = critical_path(tree)
     cats = _effective_categories(tree)
     loops_info = find_retry_loops(tree, cats)
-    retry_windows: dict[str, list[tuple[int, int]]] = defaultdict(list)
-    for loop, owner, attempts in loops_info:
-        window = (loop.start_ns, loop.retry_end_ns)
-        retry_windows[owner].append(window)
-        for attempt in attempts:
-            for sid in _subtree(tree, attempt):
-                retry_windows[sid].append(window)
-        if not attempts:
-            for sid in _subtree(tree, owner):
-                retry_windows[sid].append(window)
+    raw_windows: dict[str, list[tuple[int, int, int]]] = defaultdict(list)
+    for index, (loop, owner, attempts) in enumerate(loops_info):
+        window = (loop.start_ns, loop.retry_end_ns, index)
+        raw_windows[owner].append(window)
+        for sid in (s for a in attempts for s in _subtree(tree, a)) if attempts else _subtree(tree, owner)[1:]:
+            raw_windows[sid].append(window)
+    windows = {sid: _Windows(ws) for sid, ws in raw_windows.items()}
+    loop_retry = [0] * len(loops_info)
     buckets = {"model": 0, "tool": 0, "retry": 0, "other": 0}
     tools: dict[str, dict[str, int]] = defaultdict(lambda: {"calls": 0, "errors": 0, "total_ns": 0, "critical_ns": 0})
     models: dict[str, dict[str, int]] = defaultdict(lambda: {"calls": 0, "errors": 0, "total_ns": 0, "critical_ns": 0})
-    section_retry: dict[int, int] = {}
-    for i, section in enumerate(path):
-        retried = _overlap(section.start_ns, section.end_ns, retry_windows.get(section.span_id, ()))
-        section_retry[i] = retried
+    for section in path:
+        retried = 0
+        span_windows = windows.get(section.span_id)
+        if span_windows is not None:
+            retried, per_loop = span_windows.overlaps(section.start_ns, section.end_ns)
+            for index, share in per_loop.items():
+                loop_retry[index] += share
         rest = section.duration_ns - retried
         cat, label = cats[section.span_id].split("\0")
         bucket = cat if cat in ("model", "tool") else "other"
@@ -383,12 +407,7 @@ def analyze_trace(spans: Sequence[Span], prices: PriceTable | None = None) -> Tr
             usage = _usage(span.attributes)
             tokens.setdefault(label, TokenUsage()).add(usage)
         del sid
-    loops = []
-    for loop, owner, attempts in loops_info:
-        loop_window = [(loop.start_ns, loop.retry_end_ns)]
-        members = {owner, *(s for a in attempts for s in _subtree(tree, a))} if attempts else set(_subtree(tree, owner))
-        on_path = sum(_overlap(s.start_ns, s.end_ns, loop_window) for s in path if s.span_id in members)
-        loops.append(_with_retry(loop, on_path))
+    loops = [_with_retry(loop, loop_retry[index]) for index, (loop, _, _) in enumerate(loops_info)]
     loops.sort(key=lambda lp: (lp.start_ns, lp.span_ids))
     cost = {}
     if prices is not None:

@@ -86,8 +86,10 @@ def content_keys(attributes: Mapping[str, Any]) -> list[str]:
     return sorted(k for k, v in attributes.items() if _is_content(k, v))
 
 
-def strip_content(attributes: Mapping[str, Any]) -> dict[str, Any]:
-    """``attributes`` without content-bearing keys."""
+def strip_content(attributes: Mapping[str, Any]) -> Mapping[str, Any]:
+    """``attributes`` without content-bearing keys (the same mapping when it has none)."""
+    if not any(_is_content(k, v) for k, v in attributes.items()):
+        return attributes
     return {k: v for k, v in attributes.items() if not _is_content(k, v)}
 
 

@@ -71,6 +71,10 @@ _OPENINFERENCE_KINDS = {"LLM": "chat", "TOOL": "execute_tool", "AGENT": "invoke_
 
 def normalize_attributes(attrs: Mapping[str, Any]) -> dict[str, Any]:
     """Current names for renamed attributes (a value under the current name wins)."""
+    if not any(k in _RENAMES or k.startswith("gen_ai.openai.") for k in attrs) and (
+        attrs.get("gen_ai.provider.name") not in _PROVIDERS
+    ):
+        return dict(attrs)
     out: dict[str, Any] = {}
     for key, value in attrs.items():
         new = _RENAMES.get(key)

@@ -77,8 +77,16 @@ class TraceSummary:
 
 
 def _strip_span(span: Span) -> Span:
-    events = tuple(replace(e, attributes=strip_content(e.attributes)) for e in span.events)
-    return replace(span, attributes=strip_content(span.attributes), events=events)
+    attrs = strip_content(span.attributes)
+    events = tuple(
+        e if (kept := strip_content(e.attributes)) is e.attributes else replace(e, attributes=kept) for e in span.events
+    )
+    if attrs is span.attributes and all(a is b for a, b in zip(events, span.events, strict=True)):
+        return span
+    return replace(span, attributes=attrs, events=events)
+
+
+_encode = json.JSONEncoder(separators=(",", ":"), check_circular=False, default=str).encode
 
 
 def _strip_log(record: LogRecord) -> LogRecord:
@@ -145,14 +153,12 @@ class TraceStore:
                 s.start_ns,
                 s.end_ns,
                 now,
-                json.dumps(s.to_dict(), default=str),
+                _encode(s.to_dict()),
             )
             for s in prepared.spans
         ]
-        log_rows = [
-            (r.trace_id, r.time_ns, now, event_name(r), json.dumps(r.to_dict(), default=str)) for r in prepared.logs
-        ]
-        metric_rows = [(m.name, m.time_ns, now, json.dumps(m.to_dict(), default=str)) for m in prepared.metrics]
+        log_rows = [(r.trace_id, r.time_ns, now, event_name(r), _encode(r.to_dict())) for r in prepared.logs]
+        metric_rows = [(m.name, m.time_ns, now, _encode(m.to_dict())) for m in prepared.metrics]
         traces = sorted({s.trace_id for s in prepared.spans})
         with self._lock:
             db = self._db
