@@ -19,6 +19,7 @@ HEAVY = (
     "torch",
     "google.protobuf",
     "playwright",
+    "openai",
     "starlette",
     "uvicorn",
     "ferry.gateway",

@@ -153,3 +153,22 @@ def test_official_otlp_exporters_protobuf_traces_metrics_logs(server: Server) ->
     counts = _counts(server.db)
     assert counts["metrics"] >= 1
     assert counts["logs"] >= 1
+
+
+def test_busy_store_answers_503_with_retry_after(server: Server) -> None:
+    before = _counts(server.db)
+    holder = sqlite3.connect(server.db, isolation_level=None, timeout=1)
+    try:
+        holder.execute("BEGIN EXCLUSIVE")
+        status, headers, payload = server.post(
+            "/v1/traces", json.dumps(_retry_trace("6" * 32)).encode(), "application/json"
+        )
+        assert status == 503
+        assert headers["Retry-After"] == "1"
+        assert "busy" in json.loads(payload)["message"]
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert _counts(server.db) == before
+    status, _, _ = server.post("/v1/traces", json.dumps(_retry_trace("6" * 32)).encode(), "application/json")
+    assert status == 200
