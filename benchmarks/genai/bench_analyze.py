@@ -49,6 +49,14 @@ def agent_trace(n_spans: int) -> list[Span]:
     return [normalize_span(s) for s in spans[:n_spans]]
 
 
+def calibration_s() -> float:
+    """Seconds for an empty 3,000,000-iteration loop: how busy this machine is (about 0.05 s when idle)."""
+    start = time.perf_counter()
+    for _ in range(3_000_000):
+        pass
+    return round(time.perf_counter() - start, 3)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--spans", type=int, default=10_000)
@@ -61,6 +69,7 @@ def main() -> None:
         analysis = analyze_trace(spans)
         times.append(time.perf_counter() - start)
     print(json.dumps({
+        "calibration_loop_s": calibration_s(),
         "benchmark": "genai.analyze",
         "spans": len(spans),
         "runs": args.runs,

@@ -164,7 +164,7 @@ def group_traces(spans: Iterable[Span]) -> dict[str, list[Span]]:
     return {tid: list(by_id.values()) for tid, by_id in traces.items()}
 
 
-def _effective_categories(tree: SpanTree) -> dict[str, str]:
+def _effective_categories(tree: SpanTree) -> dict[str, tuple[str, str]]:
     cats: dict[str, str] = {}
     labels: dict[str, str] = {}
     stack = [(tree.root.span_id, "other", "")]
@@ -184,7 +184,7 @@ def _effective_categories(tree: SpanTree) -> dict[str, str]:
         cats[sid] = cat
         labels[sid] = label
         stack.extend((child, cat, label) for child in tree.children.get(sid, ()))
-    return {sid: f"{cats[sid]}\0{labels[sid]}" for sid in cats}
+    return {sid: (cats[sid], labels[sid]) for sid in cats}
 
 
 def _subtree(tree: SpanTree, sid: str) -> list[str]:
@@ -196,7 +196,7 @@ def _subtree(tree: SpanTree, sid: str) -> list[str]:
     return out
 
 
-def find_retry_loops(tree: SpanTree, cats: Mapping[str, str]) -> list[tuple[RetryLoop, str, list[str]]]:
+def find_retry_loops(tree: SpanTree, cats: Mapping[str, tuple[str, str]]) -> list[tuple[RetryLoop, str, list[str]]]:
     """Retry loops with, for each, the span whose own time counts as backoff and the attempt spans."""
     loops: list[tuple[RetryLoop, str, list[str]]] = []
     for parent_id, kids in tree.children.items():
@@ -207,7 +207,7 @@ def find_retry_loops(tree: SpanTree, cats: Mapping[str, str]) -> list[tuple[Retr
             if len(run) < 2:
                 return
             spans = [tree.spans[k] for k in run]
-            kind, name = cats[run[0]].split("\0")
+            kind, name = cats[run[0]]
             errors = [_error(s) for s in spans[:-1]]
             digests = {s.attributes.get(ARGUMENTS_DIGEST) for s in spans}
             if errors[0] and len(set(errors)) == 1:
@@ -241,12 +241,12 @@ def find_retry_loops(tree: SpanTree, cats: Mapping[str, str]) -> list[tuple[Retr
                 run.append(k)
                 continue
             close(run)
-            run = [k] if is_call and cat.split("\0")[0] in ("model", "tool") else []
+            run = [k] if is_call and cat[0] in ("model", "tool") else []
         close(run)
     for sid, span in tree.spans.items():
         times = span.attributes.get(ATTEMPTS)
         if isinstance(times, list) and len(times) > 1:
-            kind, name = cats[sid].split("\0")
+            kind, name = cats[sid]
             start, end = tree.window[sid]
             last = min(max(int(t) for t in times), end)
             loop = RetryLoop(
@@ -379,7 +379,7 @@ def analyze_trace(spans: Sequence[Span], prices: PriceTable | None = None) -> Tr
             for index, share in per_loop.items():
                 loop_retry[index] += share
         rest = section.duration_ns - retried
-        cat, label = cats[section.span_id].split("\0")
+        cat, label = cats[section.span_id]
         bucket = cat if cat in ("model", "tool") else "other"
         buckets["retry"] += retried
         buckets[bucket] += rest
