@@ -172,3 +172,24 @@ def test_busy_store_answers_503_with_retry_after(server: Server) -> None:
     assert _counts(server.db) == before
     status, _, _ = server.post("/v1/traces", json.dumps(_retry_trace("6" * 32)).encode(), "application/json")
     assert status == 200
+
+
+def test_json_logs_and_metrics(server: Server, shared: Path) -> None:
+    examples = shared / "reference/genai-examples"
+    before = _counts(server.db)
+    for signal, name in (("logs", "logs.json"), ("logs", "events.json"), ("metrics", "metrics.json")):
+        status, _, payload = server.post(f"/v1/{signal}", (examples / name).read_bytes(), "application/json")
+        assert status == 200, payload
+        assert json.loads(payload) == {}
+    after = _counts(server.db)
+    assert after["logs"] > before["logs"]
+    assert after["metrics"] > before["metrics"]
+
+
+def test_serve_on_a_taken_port_is_a_clear_error(server: Server) -> None:
+    from ferry.testing import run_cli
+
+    port = server.url.rsplit(":", 1)[1]
+    result = run_cli(["genai", "serve", "--port", port, "--db", str(server.db.parent / "other.sqlite")])
+    assert result.exit_code == 2
+    assert f"cannot listen on 127.0.0.1:{port}" in result.stderr
