@@ -37,8 +37,16 @@ def _value(v: Any) -> Any:
     return getattr(v, which)
 
 
+_SCALARS = frozenset({"string_value", "int_value", "double_value", "bool_value"})
+
+
 def _attrs(items: Any) -> dict[str, Any]:
-    return {kv.key: _value(kv.value) for kv in items}
+    out: dict[str, Any] = {}
+    for kv in items:
+        value = kv.value
+        which = value.WhichOneof("value")
+        out[kv.key] = getattr(value, which) if which in _SCALARS else _value(value)
+    return out
 
 
 def _hex(raw: bytes, size: int) -> str:
