@@ -236,9 +236,11 @@ def split_json_documents(text: str) -> Iterable[tuple[int, Any]]:
             try:
                 docs.append((number, json.loads(line)))
             except json.JSONDecodeError as exc:
-                if number == 1 and len(docs) == 0 and "\n" not in stripped:
+                if not docs:
+                    # Not JSON lines either: report the error of the document as a whole.
                     raise OTLPDecodeError(
-                        f"invalid JSON: {whole_error.msg}", where=f"line {whole_error.lineno}"
+                        f"invalid JSON: {whole_error.msg} (column {whole_error.colno})",
+                        where=f"line {whole_error.lineno}",
                     ) from exc
                 raise OTLPDecodeError(f"invalid JSON line: {exc.msg}", where=f"line {number}") from exc
         return docs

@@ -86,3 +86,10 @@ def test_bad_input_says_where() -> None:
         decode_json_bytes(b'{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"' + b"1" * 32
                           + b'","spanId":"' + b"2" * 16 + b'","startTimeUnixNano":true}]}]}]}')  # fmt: skip
     assert decode_json_bytes(b"  ").spans == ()
+
+
+def test_pretty_printed_document_error_points_at_its_line() -> None:
+    text = b'{\n  "resourceSpans": [\n    {"scopeSpans": [}\n  ]\n}\n'
+    with pytest.raises(OTLPDecodeError, match="invalid JSON") as info:
+        decode_json_bytes(text)
+    assert info.value.where == "line 3"
