@@ -8,9 +8,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from test_receiver import _retry_trace
-
-from conftest import Server
+from genai_server import Server, retry_trace_json
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -32,7 +30,7 @@ def test_web_view_shows_why_the_agent_was_slow(server: Server) -> None:
     from playwright.sync_api import sync_playwright
 
     trace = "5" * 32
-    status, _, _ = server.post("/v1/traces", json.dumps(_retry_trace(trace)).encode(), "application/json")
+    status, _, _ = server.post("/v1/traces", json.dumps(retry_trace_json(trace)).encode(), "application/json")
     assert status == 200
     with tempfile.TemporaryDirectory(prefix="ferry-chromium-") as profile, sync_playwright() as pw:
         context = pw.chromium.launch_persistent_context(

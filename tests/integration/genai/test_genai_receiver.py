@@ -8,9 +8,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-
-from conftest import Server
-from ferry.genai import Span, encode_spans_json
+from genai_server import Server, retry_trace_json
 
 pytestmark = pytest.mark.integration
 
@@ -22,27 +20,9 @@ def _counts(db: Path) -> dict[str, int]:
         return {t: conn.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in ("spans", "logs", "metrics")}
 
 
-def _retry_trace(trace: str) -> dict:  # type: ignore[type-arg]
-    def sp(n: int, parent: int | None, name: str, a: float, b: float, **attrs: object) -> Span:
-        return Span(trace, f"{n:016x}", f"{parent:016x}" if parent else "", name, int(a * S), int(b * S),
-                    attributes={k.replace("__", "."): v for k, v in attrs.items()},
-                    status_code=2 if "error__type" in attrs else 0, resource={"service.name": "researcher"})  # fmt: skip  # noqa: E501
-
-    spans = [
-        sp(1, None, "invoke_agent researcher", 0, 45, gen_ai__operation__name="invoke_agent"),
-        sp(2, 1, "chat gpt-4o", 0.1, 2.1, gen_ai__operation__name="chat", gen_ai__request__model="gpt-4o",
-           gen_ai__system="openai", gen_ai__input__messages='[{"role":"user","parts":[{"type":"text","content":"secret"}]}]'),  # noqa: E501
-        *[sp(3 + i, 1, "execute_tool search_web", 2.2 + 13 * i, 12.2 + 13 * i, gen_ai__operation__name="execute_tool",
-             gen_ai__tool__name="search_web", error__type="timeout") for i in range(3)],
-        sp(6, 1, "execute_tool search_web", 40.2, 41.2, gen_ai__operation__name="execute_tool", gen_ai__tool__name="search_web"),  # noqa: E501
-        sp(7, 1, "chat gpt-4o", 41.3, 44.8, gen_ai__operation__name="chat", gen_ai__request__model="gpt-4o"),
-    ]  # fmt: skip
-    return encode_spans_json(spans)
-
-
 def test_json_gzip_ingest_normalises_drops_content_and_analyses(server: Server) -> None:
     trace = "1" * 32
-    body = gzip.compress(json.dumps(_retry_trace(trace)).encode())
+    body = gzip.compress(json.dumps(retry_trace_json(trace)).encode())
     status, headers, payload = server.post("/v1/traces", body, "application/json", **{"Content-Encoding": "gzip"})
     assert status == 200, payload
     assert headers["Content-Type"] == "application/json"
@@ -59,7 +39,7 @@ def test_json_gzip_ingest_normalises_drops_content_and_analyses(server: Server) 
 
 
 def test_partial_success_reports_rejected_spans(server: Server) -> None:
-    doc = _retry_trace("2" * 32)
+    doc = retry_trace_json("2" * 32)
     doc["resourceSpans"][0]["scopeSpans"][0]["spans"][1]["spanId"] = "xyz"
     status, _, payload = server.post("/v1/traces", json.dumps(doc).encode(), "application/json")
     assert status == 200
@@ -74,7 +54,7 @@ def test_bad_payloads_get_400_with_reason_and_write_nothing(server: Server) -> N
     assert status == 400
     assert "invalid JSON" in json.loads(payload)["message"]
     # a valid first span and a malformed second one: nothing of the request is written
-    doc = _retry_trace("3" * 32)
+    doc = retry_trace_json("3" * 32)
     doc["resourceSpans"][0]["scopeSpans"][0]["spans"][3]["startTimeUnixNano"] = "soon"
     status, _, payload = server.post("/v1/traces", json.dumps(doc).encode(), "application/json")
     assert status == 400
@@ -85,7 +65,7 @@ def test_bad_payloads_get_400_with_reason_and_write_nothing(server: Server) -> N
     from google.rpc import status_pb2
 
     assert "malformed OTLP protobuf" in status_pb2.Status.FromString(payload).message
-    status, _, _ = server.post("/v1/logs", json.dumps(_retry_trace("4" * 32)).encode(), "application/json")
+    status, _, _ = server.post("/v1/logs", json.dumps(retry_trace_json("4" * 32)).encode(), "application/json")
     assert status == 400
     status, _, _ = server.post("/v1/traces", b"{}", "text/plain")
     assert status == 415
@@ -161,7 +141,7 @@ def test_busy_store_answers_503_with_retry_after(server: Server) -> None:
     try:
         holder.execute("BEGIN EXCLUSIVE")
         status, headers, payload = server.post(
-            "/v1/traces", json.dumps(_retry_trace("6" * 32)).encode(), "application/json"
+            "/v1/traces", json.dumps(retry_trace_json("6" * 32)).encode(), "application/json"
         )
         assert status == 503
         assert headers["Retry-After"] == "1"
@@ -170,7 +150,7 @@ def test_busy_store_answers_503_with_retry_after(server: Server) -> None:
         holder.execute("ROLLBACK")
         holder.close()
     assert _counts(server.db) == before
-    status, _, _ = server.post("/v1/traces", json.dumps(_retry_trace("6" * 32)).encode(), "application/json")
+    status, _, _ = server.post("/v1/traces", json.dumps(retry_trace_json("6" * 32)).encode(), "application/json")
     assert status == 200
 
 

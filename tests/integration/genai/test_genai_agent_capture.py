@@ -11,8 +11,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from genai_server import start_server
 
-from conftest import start_server
 from ferry._kernel import ManagedProcess, free_port
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
