@@ -23,7 +23,7 @@ from typing import Any
 from ferry.genai._content import ARGUMENTS_DIGEST
 from ferry.genai._critical_path import Section, SpanTree, build_tree, critical_path
 from ferry.genai._model import Span
-from ferry.genai._normalize import ATTEMPTS, CATEGORY, INFERENCE_OPERATIONS
+from ferry.genai._normalize import ATTEMPT_ERRORS, ATTEMPTS, CATEGORY, INFERENCE_OPERATIONS
 from ferry.genai._pricing import PriceTable, TokenUsage
 
 __all__ = ["RetryLoop", "TraceAnalysis", "analyze_trace", "analyze_traces", "category_of", "group_traces"]
@@ -254,7 +254,7 @@ def find_retry_loops(tree: SpanTree, cats: Mapping[str, tuple[str, str]]) -> lis
                 name=name or span.name,
                 attempts=len(times),
                 reason="attempts",
-                error_type=_error(span),
+                error_type=_error(span) or _most_common(span.attributes.get(ATTEMPT_ERRORS)),
                 span_ids=(sid,),
                 start_ns=start,
                 retry_end_ns=last,
@@ -263,6 +263,12 @@ def find_retry_loops(tree: SpanTree, cats: Mapping[str, tuple[str, str]]) -> lis
             )
             loops.append((loop, sid, []))
     return loops
+
+
+def _most_common(values: Any) -> str | None:
+    if not isinstance(values, list) or not values:
+        return None
+    return str(max(set(values), key=lambda v: (values.count(v), str(v))))
 
 
 def _repeats(previous: Span, current: Span) -> bool:
@@ -351,6 +357,11 @@ def _answer(a: TraceAnalysis) -> str:
         for key, label in (("model", "model"), ("tool", "tools"), ("retry", "retries"), ("other", "other"))
         if key != top
     ]
+    if top != "retry" and a.retry_ns and a.retry_loops:
+        loop = max(a.retry_loops, key=lambda lp: lp.retry_ns)
+        after = f" after {loop.error_type}" if loop.error_type else ""
+        index = next(i for i, text in enumerate(rest) if text.startswith("retries "))
+        rest[index] += f" ({loop.attempts - 1} of {loop.kind} {loop.name}{after})"
     return f"{lead}; {', '.join(rest)}."
 
 

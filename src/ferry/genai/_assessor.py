@@ -10,7 +10,7 @@ from ferry.genai._analyze import TraceAnalysis, analyze_traces
 from ferry.genai._content import CONTENT_EVENT_NAMES, content_keys
 from ferry.genai._errors import OTLPDecodeError
 from ferry.genai._model import Batch
-from ferry.genai._normalize import event_name, normalize_spans, spans_from_events
+from ferry.genai._normalize import annotate_attempt_errors, event_name, normalize_spans, spans_from_events
 from ferry.genai._otlp_json import decode_json_bytes
 
 __all__ = ["SLOW_NS", "assess_estate"]
@@ -103,7 +103,7 @@ def assess_estate(estate: Estate) -> Section:
             )
             continue
         findings.extend(_content_findings(file.path, batch))
-        spans = normalize_spans(batch.spans)
+        spans = normalize_spans(annotate_attempt_errors(batch.spans, batch.logs))
         spans += normalize_spans(spans_from_events(spans, batch.logs))
         for a in analyze_traces(spans):
             analyses.append((file.path, a))

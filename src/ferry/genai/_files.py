@@ -8,7 +8,7 @@ from pathlib import Path
 
 from ferry.genai._errors import OTLPDecodeError, PriceTableError
 from ferry.genai._model import Batch, Span
-from ferry.genai._normalize import normalize_spans, spans_from_events
+from ferry.genai._normalize import annotate_attempt_errors, normalize_spans, spans_from_events
 from ferry.genai._otlp_json import decode_json_bytes
 from ferry.genai._pricing import PriceTable
 
@@ -55,7 +55,7 @@ def load_batch(paths: Iterable[str | Path]) -> Batch:
 def load_spans(paths: Iterable[str | Path]) -> list[Span]:
     """Normalised spans from ``paths``, plus the spans that Codex and Claude Code events describe."""
     batch = load_batch(paths)
-    spans = normalize_spans(batch.spans)
+    spans = normalize_spans(annotate_attempt_errors(batch.spans, batch.logs))
     return spans + normalize_spans(spans_from_events(spans, batch.logs))
 
 

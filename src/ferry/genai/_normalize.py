@@ -19,8 +19,10 @@ from ferry.genai._model import KIND_CLIENT, KIND_INTERNAL, STATUS_ERROR, STATUS_
 
 __all__ = [
     "ATTEMPTS",
+    "ATTEMPT_ERRORS",
     "CATEGORY",
     "INFERENCE_OPERATIONS",
+    "annotate_attempt_errors",
     "event_name",
     "normalize_attributes",
     "normalize_span",
@@ -359,4 +361,37 @@ def spans_from_events(spans: Iterable[Span], logs: Iterable[LogRecord]) -> list[
             )
         )
         out.extend(children)
+    return out
+
+
+ATTEMPT_ERRORS = "ferry.genai.attempt_errors"
+"""Errors of the failed attempts inside one span, from the vendor's error events (Claude Code's ``api_error``)."""
+
+
+def annotate_attempt_errors(spans: Iterable[Span], logs: Iterable[LogRecord]) -> list[Span]:
+    """Spans with the errors their failed attempts reported as log events attached (``ATTEMPT_ERRORS``)."""
+    errors: dict[tuple[str, str], list[str]] = {}
+    for record in logs:
+        if not record.trace_id or not record.span_id:
+            continue
+        name = event_name(record)
+        failed = name == "claude_code.api_error" or (
+            name == "codex.api_request" and str(record.attributes.get("success", "true")).lower() == "false"
+        )
+        if failed:
+            code = record.attributes.get("status_code")
+            text = record.attributes.get("error") or "error"
+            errors.setdefault((record.trace_id, record.span_id), []).append(f"{code} {text}" if code else str(text))
+    if not errors:
+        return list(spans)
+    out = []
+    for s in spans:
+        found = errors.get((s.trace_id, s.span_id))
+        if found and ATTEMPT_ERRORS not in s.attributes:
+            s = Span(  # noqa: PLW2901 - the annotated copy replaces the span
+                s.trace_id, s.span_id, s.parent_id, s.name, s.start_ns, s.end_ns, s.kind,
+                {**s.attributes, ATTEMPT_ERRORS: found}, s.status_code, s.status_message, s.events,
+                s.links, s.resource, s.scope,
+            )  # fmt: skip
+        out.append(s)
     return out

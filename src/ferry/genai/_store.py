@@ -20,7 +20,7 @@ from typing import Any
 from ferry.genai._content import CONTENT_EVENT_NAMES, strip_content
 from ferry.genai._errors import StoreError
 from ferry.genai._model import Batch, LogRecord, MetricPoint, Span
-from ferry.genai._normalize import event_name, normalize_spans, spans_from_events
+from ferry.genai._normalize import annotate_attempt_errors, event_name, normalize_spans, spans_from_events
 
 __all__ = ["Retention", "TraceStore", "TraceSummary"]
 
@@ -132,7 +132,7 @@ class TraceStore:
 
     def prepare(self, batch: Batch) -> Batch:
         """Normalise, add event-described spans, and drop content unless kept (pure; no write)."""
-        spans = normalize_spans(batch.spans)
+        spans = normalize_spans(annotate_attempt_errors(batch.spans, batch.logs) if batch.logs else batch.spans)
         spans += normalize_spans(spans_from_events(spans, batch.logs))
         logs = list(batch.logs)
         if not self.keep_content:

@@ -153,3 +153,21 @@ def test_breakdown_always_adds_up_to_the_duration(spans: list) -> None:  # type:
     assert min(a.model_ns, a.tool_ns, a.retry_ns, a.other_ns) >= 0
     assert sum(s.duration_ns for s in a.critical_path) == a.duration_ns
     assert all(lp.retry_ns <= a.retry_ns for lp in a.retry_loops)
+
+
+def test_claude_code_session_attempts_carry_their_errors() -> None:
+    from pathlib import Path
+
+    from ferry.genai import analyze_traces, load_spans
+
+    path = Path(__file__).resolve().parents[3] / "examples/estate/traces/claude-code-session.otlp.jsonl"
+    (a,) = analyze_traces(load_spans([path]))
+    (loop,) = a.retry_loops
+    assert (loop.kind, loop.name, loop.attempts, loop.reason, loop.error_type) == (
+        "model", "claude-sonnet-4-5", 3, "attempts", "529 Overloaded",
+    )  # fmt: skip
+    assert loop.retry_ns == a.retry_ns == 9_280_000_000
+    assert a.tokens["claude-sonnet-4-5"].input == 2_100 + 18_000 + 1_200 + 900 + 21_000 + 400 + 23_500
+    assert "retries 9.3 s (2 of model claude-sonnet-4-5 after 529 Overloaded)" in a.answer
+    # the permission wait is neither model nor tool time
+    assert a.tool_ns < 5_500_000_000
