@@ -256,7 +256,7 @@ def serve(
 @click.option("--trace", "trace_ids", multiple=True, help="Only this trace (repeatable).")
 @format_option()
 def export(out: str, db: str, trace_ids: tuple[str, ...], output_format: str) -> None:
-    """Write the stored spans as one OTLP JSON file (what ``analyze`` and ``import`` read)."""
+    """Write the stored spans as one OTLP JSON file (what analyze and import read)."""
     import json
     from pathlib import Path
 
