@@ -20,6 +20,7 @@ HEAVY = (
     "torch",
     "google.protobuf",
     "playwright",
+    "openai",
     "starlette",
     "uvicorn",
     "ferry.gateway",
