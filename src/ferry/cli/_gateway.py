@@ -8,7 +8,16 @@ from ferry.cli._lazy import LazyGroup
 
 __all__ = ["gateway"]
 
-GATEWAY_COMMANDS: dict[str, tuple[str, str]] = {}
+GATEWAY_COMMANDS: dict[str, tuple[str, str]] = {
+    "simulate": (
+        "ferry.cli._gateway_verify:simulate",
+        "Route requests through the ingress-nginx and Gateway API routers.",
+    ),
+    "verify": (
+        "ferry.cli._gateway_verify:verify",
+        "Replay traffic through real nginx and real Envoy and report differences.",
+    ),
+}
 
 
 @click.group(cls=LazyGroup, lazy_subcommands=GATEWAY_COMMANDS)
