@@ -9,8 +9,6 @@ first route in it that matches.
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import ipaddress
 import re
 from collections.abc import Mapping
@@ -30,6 +28,7 @@ from ferry.gateway._simulate._gwapi_model import (
     RouteSpec,
 )
 from ferry.gateway._simulate._hosts import intersect_hostnames, select_domain
+from ferry.gateway._simulate._htpasswd import check_basic
 from ferry.gateway._simulate._request import Decision, SimRequest
 
 __all__ = ["CompiledRoute", "GatewayRouter", "RouteTable", "compile_regex", "prefix_rewrite", "redirect_location"]
@@ -257,23 +256,6 @@ def _origin_allowed(cors: CorsPolicy, origin: str) -> bool:
     return False
 
 
-def _basic_auth_ok(entries: tuple[tuple[str, str], ...] | None, header: str | None) -> bool:
-    if not header or not header.lower().startswith("basic "):
-        return False
-    try:
-        user, _, password = base64.b64decode(header[6:].strip()).decode().partition(":")
-    except (ValueError, UnicodeDecodeError):
-        return False
-    if entries is None:
-        return False
-    for name, hashed in entries:
-        if name == user and hashed.startswith("{SHA}"):
-            digest = base64.b64encode(hashlib.sha1(password.encode()).digest()).decode()
-            if digest == hashed[5:]:
-                return True
-    return False
-
-
 class GatewayRouter:
     """Routes requests the way Envoy Gateway's Envoy would. Build once, route many (read-only after build)."""
 
@@ -321,14 +303,6 @@ class GatewayRouter:
     def _decide(self, request: SimRequest, route: CompiledRoute, port: int) -> Decision:
         name = route.name
         policy = route.policy
-        if policy.authorization is not None:
-            action = policy.authorization.default_action
-            for rule_action, cidrs in policy.authorization.rules:
-                if _ip_in(request.client_ip, cidrs):
-                    action = rule_action
-                    break
-            if action == "Deny":
-                return Decision(status=403, rule=name)
         cors = policy.cors
         for f in route.rule.filters:
             if f.kind == "CORS":
@@ -342,10 +316,20 @@ class GatewayRouter:
             and _origin_allowed(cors, origin)
         ):
             return Decision(status=200, rule=name, response_headers={"access-control-allow-origin": origin})
-        if policy.basic_auth is not None and not _basic_auth_ok(
-            policy.basic_auth.htpasswd, request.headers.get("authorization")
+        # Envoy Gateway's filter order: CORS, basic auth, then authorization (RBAC).
+        # A Secret that was not given: its users are unknown, so no credentials can match.
+        if policy.basic_auth is not None and not check_basic(
+            policy.basic_auth.htpasswd or (), request.headers.get("authorization")
         ):
             return Decision(status=401, rule=name)
+        if policy.authorization is not None:
+            action = policy.authorization.default_action
+            for rule_action, cidrs in policy.authorization.rules:
+                if _ip_in(request.client_ip, cidrs):
+                    action = rule_action
+                    break
+            if action == "Deny":
+                return Decision(status=403, rule=name)
         path, host = request.path, request.host_header
         added: dict[str, str] = {}
         for f in route.rule.filters:

@@ -8,10 +8,11 @@ reverse-lexicographic), and per location the annotations that change a request's
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 
 from ferry.gateway._ingress import ControllerConfig, Ingress, IngressBackend, IngressInput, PathType
+from ferry.gateway._simulate._htpasswd import parse_htpasswd
 
 __all__ = ["Canary", "NginxLocation", "NginxServer", "ServerTable", "backend_key", "build_server_table"]
 
@@ -66,6 +67,9 @@ class NginxLocation:
     upstream_vhost: str | None = None
     cors: bool = False
     canary: Canary | None = None
+    auth_users: tuple[tuple[str, str], ...] | None = None
+    auth_realm: str = ""
+    denied: str | None = None
 
     @property
     def label(self) -> str:
@@ -101,6 +105,26 @@ class ServerTable:
 
     def server(self, name: str) -> NginxServer | None:
         return next((s for s in self.servers if s.name == name), None)
+
+
+def _basic_auth(
+    ing: Ingress, secrets: Mapping[str, Mapping[str, str]] | None
+) -> tuple[tuple[tuple[str, str], ...] | None, str | None]:
+    """(users, denied reason) for ``auth-type: basic``; users () when the Secret was not given (none can match)."""
+    if ing.text("auth-type").lower() != "basic":
+        return None, None
+    ref = ing.text("auth-secret")
+    if not ref:
+        return None, "auth-type basic without auth-secret"
+    key = ref if "/" in ref else f"{ing.namespace}/{ref}"
+    if secrets is None or key not in secrets:
+        return (), None
+    data = secrets[key]
+    if ing.text("auth-secret-type", "auth-file") == "auth-map":
+        return tuple(sorted(data.items())), None
+    if "auth" not in data:
+        return None, f"Secret {key} has no 'auth' key"
+    return parse_htpasswd(data["auth"]), None
 
 
 def _location_from(ing: Ingress, cfg: ControllerConfig, host: str, has_cert: bool) -> NginxLocation:
@@ -164,8 +188,12 @@ def _order(locations: list[NginxLocation]) -> list[NginxLocation]:
     return sorted(by_path, key=lambda loc: len(loc.path), reverse=True)
 
 
-def build_server_table(data: IngressInput) -> ServerTable:
-    """The servers ingress-nginx would write for ``data`` (Ingresses already in ingress-nginx order)."""
+def build_server_table(data: IngressInput, secrets: Mapping[str, Mapping[str, str]] | None = None) -> ServerTable:
+    """The servers ingress-nginx would write for ``data`` (Ingresses already in ingress-nginx order).
+
+    ``secrets`` (``namespace/name`` → data) are the Secrets basic auth reads; one that is not given is taken to
+    exist with users nobody can match.
+    """
     cfg = data.config
     primaries = [i for i in data.ingresses if not i.is_canary]
     canaries = [i for i in data.ingresses if i.is_canary]
@@ -192,6 +220,8 @@ def build_server_table(data: IngressInput) -> ServerTable:
                 if host != CATCH_ALL and ing.default_backend is not None and root_backend is None:
                     root_backend = backend_key(ing.namespace, ing.default_backend)
                 base = _location_from(ing, cfg, host, server.has_cert)
+                users, denied = _basic_auth(ing, secrets)
+                base = replace(base, auth_users=users, auth_realm=ing.text("auth-realm"), denied=denied)
                 if ing.flag("use-regex") or (base.rewrite_target is not None):
                     regex_mode = True
                 for p in rule.paths:

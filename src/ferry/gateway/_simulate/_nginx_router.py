@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from collections.abc import Mapping
 from functools import lru_cache
 
 from ferry.gateway._ingress import IngressInput
+from ferry.gateway._simulate._htpasswd import check_basic
 from ferry.gateway._simulate._nginx_model import (
     CATCH_ALL,
     Canary,
@@ -127,8 +129,10 @@ def _ip_in(ip: str, cidrs: tuple[str, ...]) -> bool:
 class NginxRouter:
     """Routes requests as ingress-nginx would serve the given Ingresses and ConfigMap."""
 
-    def __init__(self, data: IngressInput | ServerTable) -> None:
-        self.table = data if isinstance(data, ServerTable) else build_server_table(data)
+    def __init__(
+        self, data: IngressInput | ServerTable, secrets: Mapping[str, Mapping[str, str]] | None = None
+    ) -> None:
+        self.table = data if isinstance(data, ServerTable) else build_server_table(data, secrets)
         self._exact: dict[str, NginxServer] = {}
         self._wild: list[NginxServer] = []
         for server in self.table.servers:
@@ -180,6 +184,8 @@ class NginxRouter:
         return self.location_for(server, request.path)[0]
 
     def route(self, request: SimRequest) -> Decision:
+        if request.port not in (80, 443):
+            return Decision(status=0, rule="no listener: ingress-nginx serves HTTP on 80 and HTTPS on 443")
         server = self.server_for(request.host)
         if server is None:
             return Decision(status=404, rule="no server")
@@ -195,6 +201,8 @@ class NginxRouter:
         if loc is None:
             return Decision(status=404, rule=f"server {server.name}: no location")
         rule = f"server {server.name}: {loc.label}"
+        if loc.denied is not None:
+            return Decision(status=503, rule=f"{rule} (location denied: {loc.denied})")
         query = f"?{request.query}" if request.query else ""
         if slash_redirect:
             return Decision(status=301, location=f"{request.scheme}://{request.host}{request.path}/{query}", rule=rule)
@@ -225,6 +233,10 @@ class NginxRouter:
             return Decision(status=403, rule=rule)
         if loc.allow and not _ip_in(request.client_ip, loc.allow):
             return Decision(status=403, rule=rule)
+        if loc.auth_users is not None and not check_basic(
+            loc.auth_users, request.headers.get("authorization"), plain=True
+        ):
+            return Decision(status=401, rule=rule)
         if loc.backend is None:
             return Decision(status=404, rule=rule)
         backend = loc.backend

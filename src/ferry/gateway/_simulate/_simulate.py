@@ -8,7 +8,7 @@ from typing import Any
 
 from ferry._kernel import KubeObject
 from ferry.gateway._ingress import IngressInput, read_ingress_input
-from ferry.gateway._simulate._gwapi_model import parse_gateway_objects
+from ferry.gateway._simulate._gwapi_model import parse_gateway_objects, secrets_of
 from ferry.gateway._simulate._gwapi_router import GatewayRouter
 from ferry.gateway._simulate._nginx_router import NginxRouter
 from ferry.gateway._simulate._request import Decision, SimRequest
@@ -42,8 +42,11 @@ class Simulator:
         self.nginx: NginxRouter | None = None
         self.gateway: GatewayRouter | None = None
         if ingress is not None:
-            data = ingress if isinstance(ingress, IngressInput) else read_ingress_input(list(ingress))
-            self.nginx = NginxRouter(data)
+            if isinstance(ingress, IngressInput):
+                self.nginx = NginxRouter(ingress)
+            else:
+                objects = list(ingress)
+                self.nginx = NginxRouter(read_ingress_input(objects), secrets_of(objects))
         if gateway is not None:
             self.gateway = GatewayRouter(parse_gateway_objects(gateway))
 
