@@ -152,10 +152,18 @@ class RouteTable:
     listeners: tuple[Listener, ...]
     tls: bool
     vhosts: dict[str, VirtualHost] = field(default_factory=dict)
+    _memo: dict[str, VirtualHost | None] = field(default_factory=dict, repr=False)
 
     def vhost_for(self, host: str) -> VirtualHost | None:
+        try:
+            return self._memo[host]
+        except KeyError:
+            pass
         domain = select_domain(list(self.vhosts), host)
-        return self.vhosts.get(domain) if domain is not None else None
+        found = self.vhosts.get(domain) if domain is not None else None
+        if len(self._memo) < 100_000:
+            self._memo[host] = found
+        return found
 
 
 def _attached(route: RouteSpec, gateway: GatewaySpec, listener: Listener) -> bool:
@@ -262,6 +270,8 @@ class GatewayRouter:
     def __init__(self, model: GatewayModel) -> None:
         self.model = model
         self.tables = _build_tables(model)
+        self._splits: dict[str, tuple[BackendRef | None, tuple[tuple[str, float], ...]]] = {}
+        self._chosen: dict[tuple[str | None, int, str], RouteTable | None] = {}
 
     def table_for(self, request: SimRequest) -> RouteTable | None:
         """The listener filter chain that receives ``request`` (None: the connection is refused).
@@ -269,6 +279,15 @@ class GatewayRouter:
         With ``request.gateway`` only that Gateway is a candidate; otherwise the first Gateway (by namespace/name)
         whose chain on the port has a virtual host for the request's host, else the first with a chain on the port.
         """
+        memo = (request.gateway, request.port, request.host)
+        if memo in self._chosen:
+            return self._chosen[memo]
+        found = self._table_for(request)
+        if len(self._chosen) < 100_000:
+            self._chosen[memo] = found
+        return found
+
+    def _table_for(self, request: SimRequest) -> RouteTable | None:
         keys = [request.gateway] if request.gateway is not None else [g.key for g in self.model.gateways]
         fallback: RouteTable | None = None
         for key in keys:
@@ -361,12 +380,10 @@ class GatewayRouter:
                         added[str(item.get("name", "")).lower()] = str(item.get("value", ""))
         if "host" in added:
             host = added.pop("host")
-        weights = self._weights(route.rule.backends)
-        if not weights:
-            return Decision(status=500, rule=name)
-        total = sum(w for _, w in weights)
-        shares = tuple((b.key if b is not None else "invalid", w / total) for b, w in weights)
-        best = max(weights, key=lambda bw: bw[1])[0]
+        split = self._splits.get(name)
+        if split is None:
+            split = self._splits[name] = self._split(route.rule.backends)
+        best, shares = split
         if best is None:
             return Decision(status=500, rule=name, weights=shares)
         return Decision(
@@ -378,6 +395,15 @@ class GatewayRouter:
             rule=name,
             weights=shares,
         )
+
+    def _split(self, backends: tuple[BackendRef, ...]) -> tuple[BackendRef | None, tuple[tuple[str, float], ...]]:
+        """The heaviest valid backend and every backend's share (fixed per rule, so computed once)."""
+        weights = self._weights(backends)
+        if not weights:
+            return None, ()
+        total = sum(w for _, w in weights)
+        shares = tuple((b.key if b is not None else "invalid", w / total) for b, w in weights)
+        return max(weights, key=lambda bw: bw[1])[0], shares
 
     def _weights(self, backends: tuple[BackendRef, ...]) -> list[tuple[BackendRef | None, int]]:
         out: list[tuple[BackendRef | None, int]] = []

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 
 from ferry.gateway._ingress import ControllerConfig, Ingress, IngressBackend, IngressInput, PathType
 from ferry.gateway._simulate._htpasswd import parse_htpasswd
@@ -71,7 +72,7 @@ class NginxLocation:
     auth_realm: str = ""
     denied: str | None = None
 
-    @property
+    @cached_property
     def label(self) -> str:
         mod = {"exact": "= ", "prefix": "", "regex": "~* ^"}[self.match]
         owner = f"Ingress {self.ingress}" if self.ingress else "default backend"

@@ -126,6 +126,23 @@ def _ip_in(ip: str, cidrs: tuple[str, ...]) -> bool:
     return False
 
 
+class _StaticIndex:
+    """nginx's static location tree for one server, as dictionaries (first location in file order wins)."""
+
+    def __init__(self, locations: list[NginxLocation]) -> None:
+        self.exact: dict[str, NginxLocation] = {}
+        self.slash: dict[str, NginxLocation] = {}
+        self.prefix: dict[str, NginxLocation] = {}
+        for loc in locations:
+            if loc.match == "exact":
+                self.exact.setdefault(loc.path, loc)
+            elif loc.match == "prefix":
+                self.prefix.setdefault(loc.path, loc)
+            if loc.backend is not None and loc.path.endswith("/"):
+                self.slash.setdefault(loc.path, loc)
+        self.lengths = sorted({len(p) for p in self.prefix}, reverse=True)
+
+
 class NginxRouter:
     """Routes requests as ingress-nginx would serve the given Ingresses and ConfigMap."""
 
@@ -145,6 +162,8 @@ class NginxRouter:
                 else:
                     self._exact.setdefault(name, server)
         self._catch_all = self.table.server(CATCH_ALL)
+        self._indexes: dict[str, _StaticIndex] = {}
+        self._rules: dict[int, str] = {}
 
     def server_for(self, host: str) -> NginxServer | None:
         found = self._exact.get(host)
@@ -163,18 +182,22 @@ class NginxRouter:
                 if _regex("^" + loc.path, re.IGNORECASE).match(path):
                     return loc, False
             return None, False
-        for loc in server.locations:
-            if loc.match == "exact" and loc.path == path:
-                return loc, False
+        index = self._indexes.get(server.name)
+        if index is None:
+            index = self._indexes[server.name] = _StaticIndex(server.locations)
+        found = index.exact.get(path)
+        if found is not None:
+            return found, False
         if not path.endswith("/"):
-            for loc in server.locations:
-                if loc.path == path + "/" and loc.backend is not None:
-                    return loc, True
-        best: NginxLocation | None = None
-        for loc in server.locations:
-            if loc.match == "prefix" and path.startswith(loc.path) and (best is None or len(loc.path) > len(best.path)):
-                best = loc
-        return best, False
+            found = index.slash.get(path + "/")
+            if found is not None:
+                return found, True
+        for length in index.lengths:
+            if length <= len(path):
+                found = index.prefix.get(path[:length])
+                if found is not None:
+                    return found, False
+        return None, False
 
     def locate(self, request: SimRequest) -> NginxLocation | None:
         """The location that serves ``request`` (None for redirect servers and unmatched paths)."""
@@ -200,7 +223,9 @@ class NginxRouter:
         loc, slash_redirect = self.location_for(server, request.path)
         if loc is None:
             return Decision(status=404, rule=f"server {server.name}: no location")
-        rule = f"server {server.name}: {loc.label}"
+        rule = self._rules.get(id(loc))
+        if rule is None:
+            rule = self._rules[id(loc)] = f"server {server.name}: {loc.label}"
         if loc.denied is not None:
             return Decision(status=503, rule=f"{rule} (location denied: {loc.denied})")
         query = f"?{request.query}" if request.query else ""
