@@ -24,10 +24,13 @@ def _load(paths: Sequence[str], what: str) -> list[Any]:
     return objects
 
 
-def _ingress_input(paths: Sequence[str], configmap: str | None) -> Any:
-    from ferry.gateway import read_ingress_input
+def _ingress_objects_input(paths: Sequence[str], configmap: str | None) -> Any:
+    """The Ingress input with the Secrets and Services among the files (basic auth, named ports)."""
+    from ferry.gateway import NginxRouter, read_ingress_input
+    from ferry.gateway._simulate._gwapi_model import secrets_of, service_ports_of
 
-    return read_ingress_input(_load(paths, "--ingress"), configmap=configmap)
+    objects = _load(paths, "--ingress")
+    return NginxRouter(read_ingress_input(objects, configmap=configmap), secrets_of(objects), service_ports_of(objects))
 
 
 def _read_requests(path: str) -> list[Any]:
@@ -81,7 +84,7 @@ def simulate(
             raise UsageError("-H and --client-ip go with --request; put them in the JSONL lines with --requests")
         requests = _read_requests(str(requests_file))
     sim = Simulator(
-        _ingress_input(ingress_files, configmap) if ingress_files else None,
+        _ingress_objects_input(ingress_files, configmap) if ingress_files else None,
         _load(gateway_files, "--gateway") if gateway_files else None,
     )
     results = sim.run(requests)
@@ -190,7 +193,7 @@ def verify(
     if samples < 20:
         raise UsageError("--samples must be at least 20 for the statistical check")
     from ferry.gateway import read_ingress_input
-    from ferry.gateway._simulate._gwapi_model import secrets_of
+    from ferry.gateway._simulate._gwapi_model import secrets_of, service_ports_of
     from ferry.gateway._verify import convert_for_verify
 
     ingress_objects = _load(ingress_files, "--ingress")
@@ -203,6 +206,7 @@ def verify(
         approximations += audited
     extra = _read_requests(requests_file) if requests_file else []
     secrets = secrets_of(ingress_objects)
+    services = service_ports_of(ingress_objects)
     if output_format == "json":
         report = run_verify(
             data,
@@ -226,6 +230,7 @@ def verify(
                 approximations=approximations,
                 samples=samples,
                 secrets=secrets,
+                services=services,
                 progress=lambda done, total: bar.update(task, completed=done, total=total),
             )
         _print_report(report, max_differences)

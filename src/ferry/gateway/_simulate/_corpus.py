@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterable, Sequence
 
 from ferry.gateway._ingress import IngressInput
-from ferry.gateway._simulate._gwapi_model import GatewayModel
+from ferry.gateway._simulate._gwapi_model import Filter, GatewayModel
 from ferry.gateway._simulate._nginx_model import CATCH_ALL, ServerTable, build_server_table
 from ferry.gateway._simulate._request import SimRequest
 
@@ -155,6 +155,18 @@ def _from_servers(table: ServerTable, corpus: _Corpus) -> None:
                 )
 
 
+def _hrf_cookies(model: GatewayModel, namespace: str, filters: Sequence[Filter]) -> list[tuple[str, str]]:
+    out = []
+    for f in filters:
+        if f.kind != "HTTPRouteFilter":
+            continue
+        for entry in model.route_filters.get(f"{namespace}/{f.spec.get('name')}", {}).get("matches") or ():
+            for c in entry.get("cookies") or () if isinstance(entry, dict) else ():
+                if isinstance(c, dict) and c.get("type", "Exact") == "Exact":
+                    out.append((str(c.get("name", "")), str(c.get("value", ""))))
+    return out
+
+
 def _from_gateway(model: GatewayModel, corpus: _Corpus) -> None:
     for gw in model.gateways:
         for listener in gw.listeners:
@@ -168,6 +180,9 @@ def _from_gateway(model: GatewayModel, corpus: _Corpus) -> None:
                     for match in rule.matches:
                         regex = match.path_type == "RegularExpression"
                         headers = {h.name: h.value for h in match.headers if h.type == "Exact"}
+                        cookies = _hrf_cookies(model, route.namespace, rule.filters)
+                        if cookies:
+                            headers["cookie"] = "; ".join(f"{k}={v}" for k, v in cookies)
                         query = "&".join(f"{q.name}={q.value}" for q in match.query if q.type == "Exact")
                         method = match.method or "GET"
                         for host in hosts[:3]:

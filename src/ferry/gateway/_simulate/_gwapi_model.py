@@ -33,6 +33,7 @@ __all__ = [
     "parse_gateway_objects",
     "secret_data",
     "secrets_of",
+    "service_ports_of",
 ]
 
 GW_GROUP = "gateway.networking.k8s.io"
@@ -455,3 +456,19 @@ def parse_gateway_objects(objects: Iterable[KubeObject]) -> GatewayModel:
 def secrets_of(objects: Iterable[KubeObject]) -> dict[str, dict[str, str]]:
     """Every Secret's data by ``namespace/name``."""
     return {f"{_ns(o)}/{o.name}": secret_data(o) for o in objects if o.kind == "Secret" and o.group == ""}
+
+
+def service_ports_of(objects: Iterable[KubeObject]) -> dict[str, dict[str, int]]:
+    """Every Service's named ports by ``namespace/name`` (to resolve Ingress backends that name their port)."""
+    out: dict[str, dict[str, int]] = {}
+    for o in objects:
+        if o.kind != "Service" or o.group != "":
+            continue
+        spec = o.body.get("spec")
+        ports = spec.get("ports") if isinstance(spec, Mapping) else None
+        named: dict[str, int] = {}
+        for port in ports if isinstance(ports, list) else ():
+            if isinstance(port, Mapping) and port.get("name") and isinstance(port.get("port"), int):
+                named[str(port["name"])] = int(port["port"])
+        out[f"{_ns(o)}/{o.name}"] = named
+    return out

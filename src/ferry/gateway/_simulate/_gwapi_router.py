@@ -21,6 +21,7 @@ from ferry.gateway._simulate._gwapi_model import (
     CorsPolicy,
     GatewayModel,
     GatewaySpec,
+    HeaderMatch,
     Listener,
     Match,
     PolicySet,
@@ -52,14 +53,25 @@ class CompiledRoute:
     rule: RouteRule
     match: Match
     policy: PolicySet
+    cookies: tuple[HeaderMatch, ...] = ()  # Envoy Gateway HTTPRouteFilter ``spec.matches[].cookies``
 
     def sort_key(self) -> tuple[int, ...]:
         m = self.match
         length = 0 if (m.path_type == "PathPrefix" and m.path == "/") else len(m.path)
         headers = len(m.headers) + (1 if m.method else 0)
         exact_headers = sum(1 for h in m.headers if h.type == "Exact") + (1 if m.method else 0)
+        exact_cookies = sum(1 for c in self.cookies if c.type == "Exact")
         exact_query = sum(1 for q in m.query if q.type == "Exact")
-        return (-_TYPE_RANK[m.path_type], -length, -headers, -exact_headers, -len(m.query), -exact_query)
+        return (
+            -_TYPE_RANK[m.path_type],
+            -length,
+            -headers,
+            -exact_headers,
+            -len(self.cookies),
+            -exact_cookies,
+            -len(m.query),
+            -exact_query,
+        )
 
     def path_matches(self, path: str) -> bool:
         m = self.match
@@ -74,6 +86,17 @@ class CompiledRoute:
         m = self.match
         if m.method and request.method != m.method:
             return False
+        if self.cookies:
+            jar = request.cookies
+            for c in self.cookies:
+                got = jar.get(c.name)
+                if got is None:
+                    return False
+                if c.type == "RegularExpression":
+                    if compile_regex(c.value).fullmatch(got) is None:
+                        return False
+                elif got != c.value:
+                    return False
         for h in m.headers:
             value = request.headers.get(h.name)
             if value is None:
@@ -183,6 +206,24 @@ def _attached(route: RouteSpec, gateway: GatewaySpec, listener: Listener) -> boo
     return False
 
 
+def _filter_cookies(model: GatewayModel, route: RouteSpec, rule: RouteRule) -> tuple[HeaderMatch, ...]:
+    """Cookie matches an Envoy Gateway HTTPRouteFilter adds to a rule (ANDed with the rule's matches)."""
+    out: list[HeaderMatch] = []
+    for f in rule.filters:
+        if f.kind != "HTTPRouteFilter":
+            continue
+        spec = model.route_filters.get(f"{route.namespace}/{f.spec.get('name')}", {})
+        for entry in spec.get("matches") or ():
+            if not isinstance(entry, Mapping):
+                continue
+            for c in entry.get("cookies") or ():
+                if isinstance(c, Mapping):
+                    out.append(
+                        HeaderMatch(str(c.get("name", "")), str(c.get("value", "")), str(c.get("type") or "Exact"))
+                    )
+    return tuple(out)
+
+
 def _build_tables(model: GatewayModel) -> dict[tuple[str, int], list[RouteTable]]:
     tables: dict[tuple[str, int], list[RouteTable]] = {}
     for gw in model.gateways:
@@ -203,9 +244,10 @@ def _build_tables(model: GatewayModel) -> dict[tuple[str, int], list[RouteTable]
                             vhost = table.vhosts.setdefault(host, VirtualHost(host))
                             for rule in route.rules:
                                 policy = model.policy_for(route, rule, gw)
+                                cookies = _filter_cookies(model, route, rule)
                                 for j, match in enumerate(rule.matches):
                                     name = f"{route.kind.lower()}/{route.key}/rule/{rule.index}/match/{j}"
-                                    vhost.routes.append(CompiledRoute(name, route, rule, match, policy))
+                                    vhost.routes.append(CompiledRoute(name, route, rule, match, policy, cookies))
                 for vhost in table.vhosts.values():
                     vhost.finish()
                 out.append(table)

@@ -147,9 +147,12 @@ class NginxRouter:
     """Routes requests as ingress-nginx would serve the given Ingresses and ConfigMap."""
 
     def __init__(
-        self, data: IngressInput | ServerTable, secrets: Mapping[str, Mapping[str, str]] | None = None
+        self,
+        data: IngressInput | ServerTable,
+        secrets: Mapping[str, Mapping[str, str]] | None = None,
+        services: Mapping[str, Mapping[str, int]] | None = None,
     ) -> None:
-        self.table = data if isinstance(data, ServerTable) else build_server_table(data, secrets)
+        self.table = data if isinstance(data, ServerTable) else build_server_table(data, secrets, services)
         self._exact: dict[str, NginxServer] = {}
         self._wild: list[NginxServer] = []
         for server in self.table.servers:

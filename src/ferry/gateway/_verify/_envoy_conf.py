@@ -135,10 +135,22 @@ def _cors(cors: CorsPolicy) -> dict[str, Any]:
     return out
 
 
+def _cookie_header(cookies: tuple[Any, ...]) -> list[dict[str, Any]]:
+    """Cookie matches as regex matches of the Cookie header (one per cookie, ANDed)."""
+    out = []
+    for c in cookies:
+        value = c.value if c.type == "RegularExpression" else re.escape(c.value)
+        regex = f"(.*;\\s*)?{re.escape(c.name)}=(?:{value})(;.*)?"
+        out.append({"name": "cookie", "string_match": {"safe_regex": {"regex": regex}}})
+    return out
+
+
 def _envoy_route(
     router: GatewayRouter, cr: CompiledRoute, addresses: Mapping[str, int], tls: bool, listener_port: int
 ) -> dict[str, Any]:
     out: dict[str, Any] = {"name": cr.name, "match": _route_match(cr.match)}
+    if cr.cookies:
+        out["match"]["headers"] = [*out["match"].get("headers", []), *_cookie_header(cr.cookies)]
     per_filter: dict[str, Any] = {}
     if cr.policy.authorization is not None:
         rbac = _rbac(cr.policy.authorization)

@@ -33,7 +33,7 @@ from typing import Any
 from ferry._kernel import KubeObject, ManagedProcess, find_tool, free_port, wait_for_port
 from ferry.gateway._ingress import IngressInput, read_ingress_input
 from ferry.gateway._simulate import DataPlaneError, GatewayRouter, NginxRouter, parse_gateway_objects
-from ferry.gateway._simulate._gwapi_model import secrets_of
+from ferry.gateway._simulate._gwapi_model import secrets_of, service_ports_of
 from ferry.gateway._verify._envoy_conf import render_envoy
 from ferry.gateway._verify._nginx_conf import render_nginx
 
@@ -159,18 +159,21 @@ def start_nginx(
     echo: EchoBackends,
     *,
     secrets: Mapping[str, Mapping[str, str]] | None = None,
+    services: Mapping[str, Mapping[str, int]] | None = None,
     start_timeout: float = 15.0,
 ) -> Iterator[DataPlane]:
     """Real nginx serving the Ingresses with ingress-nginx's semantics on loopback (logical ports 80 and 443).
 
-    ``secrets`` (``namespace/name`` → data) feed basic auth; with Kubernetes objects they are read from them.
+    ``secrets`` (``namespace/name`` → data) feed basic auth and ``services`` (``namespace/name`` → named ports)
+    resolve named backend ports; with Kubernetes objects both are read from them.
     """
     nginx = find_tool("nginx", hint="install nginx (apt-get install nginx)")
     if not isinstance(ingresses, IngressInput):
         objects = list(ingresses)
         secrets = secrets if secrets is not None else secrets_of(objects)
+        services = services if services is not None else service_ports_of(objects)
         ingresses = read_ingress_input(objects)
-    router = NginxRouter(ingresses, secrets)
+    router = NginxRouter(ingresses, secrets, services)
     with _workdir("ferry-nginx-") as work:
         cert, key = _self_signed(work)
         http_port, https_port = free_port(), free_port()
@@ -291,7 +294,7 @@ def backends_of(objects: Sequence[KubeObject]) -> list[str]:
     """Every backend key the Ingresses and routes in ``objects`` reference (for :func:`start_echo_backends`)."""
     keys: list[str] = []
     ing = read_ingress_input(list(objects))
-    keys.extend(NginxRouter(ing, secrets_of(objects)).table.backends)
+    keys.extend(NginxRouter(ing, secrets_of(objects), service_ports_of(objects)).table.backends)
     model = parse_gateway_objects(objects)
     for route in model.routes:
         for rule in route.rules:

@@ -24,7 +24,7 @@ from ferry.gateway._simulate import (
     parse_gateway_objects,
 )
 from ferry.gateway._simulate._corpus import generate_corpus
-from ferry.gateway._simulate._gwapi_model import secrets_of
+from ferry.gateway._simulate._gwapi_model import secrets_of, service_ports_of
 from ferry.gateway._verify._client import send
 from ferry.gateway._verify._compare import (
     Approximation,
@@ -131,6 +131,7 @@ def verify(
     samples: int = 300,
     workers: int = 8,
     secrets: Mapping[str, Mapping[str, str]] | None = None,
+    services: Mapping[str, Mapping[str, int]] | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> VerifyReport:
     """Replay the generated corpus (and ``requests``) through real nginx and real Envoy; see :class:`VerifyReport`."""
@@ -141,8 +142,9 @@ def verify(
         objects = list(ingress)
         data = read_ingress_input(objects)
         secrets = secrets if secrets is not None else secrets_of(objects)
+        services = services if services is not None else service_ports_of(objects)
     gateway_objects = list(gateway)
-    nginx_router = NginxRouter(data, secrets)
+    nginx_router = NginxRouter(data, secrets, services)
     model = parse_gateway_objects(gateway_objects)
     gw_router = GatewayRouter(model)
     corpus = generate_corpus(nginx_router.table, model, requests) if generate else list(requests)
@@ -156,7 +158,7 @@ def verify(
     timings: dict[str, float] = {"prepare": time.monotonic() - started}
     with (
         start_echo_backends(dict.fromkeys(backends)) as echo,
-        start_nginx(data, echo, secrets=secrets) as nginx,
+        start_nginx(data, echo, secrets=secrets, services=services) as nginx,
         start_envoy(gateway_objects, echo) as envoy,
     ):
         timings["start"] = time.monotonic() - started - timings["prepare"]
@@ -192,7 +194,13 @@ def verify(
             if fields:
                 loc = nginx_router.locate(request)
                 owners = [
-                    o for o in (loc.ingress if loc else None, loc.canary.ingress if loc and loc.canary else None) if o
+                    o
+                    for o in (
+                        loc.ingress if loc else None,
+                        loc.annotations_of if loc else None,
+                        loc.canary.ingress if loc and loc.canary else None,
+                    )
+                    if o
                 ]
                 expected, reason = classify(
                     request, fields, no, eo, nd, owners, by_ingress, cors=bool(loc and loc.cors)
