@@ -321,3 +321,21 @@ def test_gateway_api_conformance_expectations(shared: Path, case: str, line: str
         assert d.status == expect["status"], d
     if "backend_path" in expect:
         assert d.backend_path == expect["backend_path"], d
+
+
+def test_httproutefilter_cookie_matches_are_anded_and_ranked_after_headers() -> None:
+    hrf = (
+        "apiVersion: gateway.envoyproxy.io/v1alpha1\nkind: HTTPRouteFilter\nmetadata: {name: beta, namespace: app}\n"
+        "spec:\n  matches: [{cookies: [{name: beta, type: Exact, value: always}]}]\n"
+    )
+    rules = """
+    - matches: [{path: {type: PathPrefix, value: /}}]
+      backendRefs: [{name: stable, port: 80}]
+    - matches: [{path: {type: PathPrefix, value: /}}]
+      filters: [{type: ExtensionRef, extensionRef: {group: gateway.envoyproxy.io, kind: HTTPRouteFilter, name: beta}}]
+      backendRefs: [{name: beta, port: 80}]
+    """
+    r = router(route("r", rules), hrf)
+    assert go(r, "GET http://a.example.com/", "Cookie: x=1; beta=always").backend == "app/beta:80"
+    assert go(r, "GET http://a.example.com/", "Cookie: beta=never").backend == "app/stable:80"
+    assert go(r, "GET http://a.example.com/").backend == "app/stable:80"

@@ -243,3 +243,44 @@ def test_docs_path_priority_corpus(shared: Path) -> None:
     server = r.server_for("test.com")
     assert server is not None and server.enforce_regex
     assert next(loc.path for loc in server.locations) == "/foo/bar/(.+)"
+
+
+def test_named_service_port_is_resolved_through_the_service() -> None:
+    from ferry.gateway._simulate import Simulator
+
+    service = json.dumps(
+        {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web", "namespace": "app"},
+         "spec": {"ports": [{"name": "http", "port": 8080}]}}
+    )  # fmt: skip
+    ing = json.loads(ingress("i", [("/", "Prefix", "web")]))
+    ing["spec"]["rules"][0]["http"]["paths"][0]["backend"]["service"]["port"] = {"name": "http"}
+    sim = Simulator(parse_manifests(service + "\n---\n" + json.dumps(ing), "x.yaml"))
+    assert sim.nginx is not None
+    assert sim.nginx.route(parse_request_line("GET http://a.example.com/")).backend == "app/web:8080"
+    alone = router(json.dumps(ing))
+    assert go(alone, "GET http://a.example.com/").backend == "app/web:http"
+
+
+def test_basic_auth_plain_and_sha_users_and_denied_locations() -> None:
+    import base64
+
+    secret = json.dumps(
+        {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "users", "namespace": "app"},
+         "stringData": {"auth": "alice:{PLAIN}pw\nbob:{SHA}SBgazSKz7a68ikR4aKfffOYpkgo=\n"}}
+    )  # fmt: skip
+    protected = ingress("i", [("/", "Prefix", "s")], annotations={"auth-type": "basic", "auth-secret": "users"})
+    broken = ingress("j", [("/", "Prefix", "s")], host="b.example.com", annotations={"auth-type": "basic"})
+    from ferry.gateway._simulate import Simulator
+
+    sim = Simulator(parse_manifests("\n---\n".join([secret, protected, broken]), "x.yaml"))
+    assert sim.nginx is not None
+
+    def status(host: str, creds: str | None) -> int:
+        headers = [f"Authorization: Basic {base64.b64encode(creds.encode()).decode()}"] if creds else []
+        return sim.nginx.route(parse_request_line(f"GET http://{host}/", headers)).status  # type: ignore[union-attr]
+
+    assert status("a.example.com", None) == 401
+    assert status("a.example.com", "alice:pw") == 200
+    assert status("a.example.com", "bob:bob") == 200
+    assert status("a.example.com", "bob:nope") == 401
+    assert status("b.example.com", "alice:pw") == 503
