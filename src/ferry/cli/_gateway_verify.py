@@ -251,6 +251,8 @@ def verify(
 def _print_report(report: Any, limit: int) -> None:
     from rich.table import Table
 
+    from ferry.gateway._verify._observed import normalize_location
+
     out = console()
     verdict = "[green]ok[/green]" if report.ok else "[red]FAILED[/red]"
     out.print(
@@ -284,8 +286,8 @@ def _print_report(report: Any, limit: int) -> None:
             t.add_row(
                 mark,
                 f"{d.request.method} {d.request.url}",
-                f"{d.nginx.status} {d.nginx.backend or d.nginx.location or ''}",
-                f"{d.envoy.status} {d.envoy.backend or d.envoy.location or ''}",
+                f"{d.nginx.status} {d.nginx.backend or normalize_location(d.nginx.location) or ''}",
+                f"{d.envoy.status} {d.envoy.backend or normalize_location(d.envoy.location) or ''}",
                 f"{', '.join(d.fields)}\n[dim]{d.reason}[/dim]",
             )
         out.print(t)
