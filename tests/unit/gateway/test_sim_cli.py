@@ -137,3 +137,16 @@ def test_bad_jsonl_line_names_file_and_line(files: tuple[str, str], tmp_path: Pa
     result = run_cli(["gateway", "simulate", "--gateway", gw, "--requests", str(reqs)])
     assert result.exit_code == 2
     assert f"{reqs}:2" in result.stderr
+
+
+def test_a_path_regex_that_does_not_compile_is_an_input_error(tmp_path: Path) -> None:
+    bad = tmp_path / "gw.yaml"
+    bad.write_text(
+        GATEWAY.replace("{path: {type: PathPrefix, value: /api}", "{path: {type: RegularExpression, value: '/a(['}")
+    )
+    result = run_cli(
+        ["gateway", "simulate", "--gateway", str(bad), "--request", "GET http://a.example.com/api", "-H", "x-v: 2"]
+    )
+    assert result.exit_code == 2
+    assert "is not a regular expression the simulator can evaluate" in result.stderr
+    assert "Traceback" not in result.stderr

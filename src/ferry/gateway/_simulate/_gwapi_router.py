@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
+from ferry.gateway._simulate._errors import RouteModelError
 from ferry.gateway._simulate._gwapi_model import (
     BackendRef,
     CorsPolicy,
@@ -41,7 +42,13 @@ _SCHEME_PORT = {"http": 80, "https": 443}
 @lru_cache(maxsize=4096)
 def compile_regex(pattern: str) -> re.Pattern[str]:
     """An RE2 pattern as a Python pattern (the dialects agree on the constructs routes use)."""
-    return re.compile(pattern)
+    try:
+        return re.compile(pattern)
+    except re.error as exc:
+        raise RouteModelError(
+            f"'{pattern}' is not a regular expression the simulator can evaluate: {exc}",
+            hint="Envoy uses RE2; check the RegularExpression match or rewrite pattern",
+        ) from None
 
 
 @dataclass(frozen=True)

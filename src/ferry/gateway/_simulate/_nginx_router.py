@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from functools import lru_cache
 
 from ferry.gateway._ingress import IngressInput
+from ferry.gateway._simulate._errors import RouteModelError
 from ferry.gateway._simulate._htpasswd import check_basic
 from ferry.gateway._simulate._nginx_model import (
     CATCH_ALL,
@@ -32,7 +33,13 @@ _ONE_LABEL = r"[\w-]+"
 
 @lru_cache(maxsize=4096)
 def _regex(pattern: str, flags: int = 0) -> re.Pattern[str]:
-    return re.compile(pattern, flags)
+    try:
+        return re.compile(pattern, flags)
+    except re.error as exc:
+        raise RouteModelError(
+            f"'{pattern}' is not a regular expression the simulator can evaluate: {exc}",
+            hint="check the Ingress path, rewrite-target or canary-by-header-pattern",
+        ) from None
 
 
 def _server_name_regex(name: str) -> re.Pattern[str]:
@@ -100,8 +107,8 @@ def canary_choice(canary: Canary, request: SimRequest) -> str | None:
                 try:
                     if _regex(canary.header_pattern).search(value):
                         return "canary"
-                except re.error:
-                    return "primary"
+                except RouteModelError:
+                    return "primary"  # balancer.lua: a pattern that does not compile routes to the primary
             elif value == "always":
                 return "canary"
             elif value == "never":
