@@ -215,6 +215,8 @@ def verify(
             generate=not no_generate,
             approximations=approximations,
             samples=samples,
+            secrets=secrets,
+            services=services,
         )
         emit_json(report.to_dict())
     else:

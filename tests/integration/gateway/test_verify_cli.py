@@ -81,5 +81,7 @@ def test_example_estate_converted_and_verified_with_full_simulator_agreement(rep
     assert report["weights"] and all(w["ok"] for w in report["weights"])
     assert report["approximations"], "the conversion's audit feeds the classification"
     assert report["differences"]["expected"] > 0
+    # Backends that name their port are resolved through the estate's Services on both sides.
+    assert not [d for d in report["differences"]["items"] if str(d["nginx"]["backend"]).endswith(":http")]
     if result.exit_code == 1:
         assert report["differences"]["unexpected"] > 0 and "verification failed" in result.stderr
