@@ -14,6 +14,14 @@ GATEWAY_COMMANDS: dict[str, tuple[str, str]] = {
         "Convert ingress-nginx Ingresses to Gateway API + Envoy Gateway.",
     ),
     "audit": ("ferry.cli._gateway_convert:audit", "Account for every ingress-nginx annotation across six targets."),
+    "simulate": (
+        "ferry.cli._gateway_verify:simulate",
+        "Route requests through the ingress-nginx and Gateway API routers.",
+    ),
+    "verify": (
+        "ferry.cli._gateway_verify:verify",
+        "Replay traffic through real nginx and real Envoy and report differences.",
+    ),
 }
 
 
