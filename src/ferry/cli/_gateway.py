@@ -8,7 +8,9 @@ from ferry.cli._lazy import LazyGroup
 
 __all__ = ["gateway"]
 
-GATEWAY_COMMANDS: dict[str, tuple[str, str]] = {}
+GATEWAY_COMMANDS: dict[str, tuple[str, str]] = {
+    "cutover": ("ferry.cli._gateway_cutover:cutover", "Plan and rehearse a zero-downtime weighted-DNS cutover."),
+}
 
 
 @click.group(cls=LazyGroup, lazy_subcommands=GATEWAY_COMMANDS)
