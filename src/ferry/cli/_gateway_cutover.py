@@ -135,3 +135,132 @@ def _print_plan(result: Any, written: list[str]) -> None:
     for path in written:
         out.print(f"wrote {path}")
     out.print("batches, rollbacks and annotations: --format markdown, --format json or --out DIR")
+
+
+@cutover.command()
+@click.option(
+    "--ingress",
+    "files",
+    multiple=True,
+    type=click.Path(exists=True),
+    help="Manifests with the Ingresses to rehearse (repeatable; default: examples/estate).",
+)
+@click.option("--time-compression", type=float, default=120.0, show_default=True, help="Divide every duration by N.")
+@click.option("--ttl", type=int, default=60, show_default=True, help="The TTL during the cutover (s).")
+@click.option("--current-ttl", type=int, default=300, show_default=True, help="The TTL the names have today (s).")
+@click.option("--profile", type=click.Choice(["cautious", "standard", "fast"]), default="standard", show_default=True)
+@click.option("--clients", type=int, default=16, show_default=True, help="Concurrent clients.")
+@click.option(
+    "--strategy",
+    "strategies",
+    multiple=True,
+    type=click.Choice(["naive", "plan"]),
+    help="Rehearse only these strategies (default: both).",
+)
+@click.option("--svg", "svg_file", type=click.Path(dir_okay=False), help="Write the per-step chart here.")
+@format_option()
+def rehearse(
+    files: tuple[str, ...],
+    time_compression: float,
+    ttl: int,
+    current_ttl: int,
+    profile: str,
+    clients: int,
+    strategies: tuple[str, ...],
+    svg_file: str | None,
+    output_format: str,
+) -> None:
+    """Rehearse the cutover on this machine: the naive flip and ferry's plan under the same load.
+
+    An authoritative DNS server on loopback answers the hostnames by Route 53's weighted rules; clients resolve
+    through it, honour TTLs (a share caches longer), keep connections alive and hold long requests. Exit 1 when
+    ferry's plan loses any request.
+    """
+    from pathlib import Path
+
+    from ferry._kernel import atomic_write_text
+    from ferry.errors import UsageError
+    from ferry.gateway import RehearsalLossError, hostnames_of, read_objects
+    from ferry.gateway._cutover._loadgen import LoadProfile
+    from ferry.gateway._cutover._rehearsal import RehearsalConfig
+    from ferry.gateway._cutover._rehearsal import rehearse as run_rehearsal
+    from ferry.gateway._cutover._rehearsal_report import rehearsal_svg, verdict
+    from ferry.gateway._cutover._schedule import PROFILES
+
+    sources = list(files) or ["examples/estate"]
+    if not files and not Path("examples/estate").is_dir():
+        raise UsageError("no --ingress given and no examples/estate here", hint="give --ingress FILE")
+    hosts = hostnames_of(read_objects(sources))
+    if not hosts:
+        raise UsageError(
+            f"no Ingress or HTTPRoute hostnames in {', '.join(sources)}", hint="give --ingress FILE with hosts"
+        )
+    if time_compression < 1 or clients < 1:
+        raise UsageError("--time-compression must be at least 1 and --clients at least 1")
+    config = RehearsalConfig(
+        hostnames=hosts,
+        time_compression=time_compression,
+        ttl_s=ttl,
+        current_ttl_s=current_ttl,
+        weights=PROFILES[profile],
+        load=LoadProfile(clients=clients),
+        strategies=strategies or ("naive", "plan"),
+    )
+    if output_format == "json":
+        result = run_rehearsal(config)
+    else:
+        err = console(stderr=True)
+        with err.status("rehearsing…") as status:
+            result = run_rehearsal(config, progress=lambda s, k: status.update(f"rehearsing {s}: {k}"))
+    if svg_file:
+        atomic_write_text(svg_file, rehearsal_svg(result))
+    ok, sentence = verdict(result)
+    if output_format == "json":
+        emit_json(result)
+    else:
+        _print_rehearsal(result, sentence, svg_file)
+    if not ok:
+        raise RehearsalLossError(sentence, hint="see the per-step figures; the plan must not lose requests")
+
+
+def _print_rehearsal(result: dict[str, Any], sentence: str, svg_file: str | None) -> None:
+    from rich.table import Table
+
+    out = console()
+    for strategy in result["strategies"]:
+        table = Table(
+            title=f"{strategy['name']}: sent {strategy['sent']}, succeeded {strategy['succeeded']}, "
+            f"failed {strategy['failed']}, reset {strategy['reset']}",
+            title_justify="left",
+        )
+        for column in ("step", "weights", "sent", "ok", "failed", "reset", "old %", "new %", "p50", "p99 ms"):
+            left = column in ("step", "weights")
+            table.add_column(column, justify="left" if left else "right", no_wrap=left)
+        for step in strategy["steps"]:
+            if not step["sent"]:
+                continue
+            weights = f"{step['weights']['old']}/{step['weights']['new']}" if step["weights"] else "—"
+            lost_style = "red" if step["failed"] or step["reset"] else ""
+            table.add_row(
+                step["key"],
+                weights,
+                str(step["sent"]),
+                str(step["succeeded"]),
+                f"[{lost_style}]{step['failed']}[/]" if lost_style else "0",
+                f"[{lost_style}]{step['reset']}[/]" if lost_style else "0",
+                f"{step['share']['old'] * 100:.1f}",
+                f"{step['share']['new'] * 100:.1f}",
+                f"{step['latency_ms']['p50']:.1f}",
+                f"{step['latency_ms']['p99']:.1f}",
+            )
+        out.print(table)
+        for note in strategy["notes"]:
+            out.print(f"  note: {note}", soft_wrap=True)
+    out.print(
+        f"time compressed {result['time_compression']:g}× (TTL {result['ttl_s']} s, today {result['current_ttl_s']} s);"
+        f" sides: {result['sides']}",
+        soft_wrap=True,
+    )
+    out.print(sentence, soft_wrap=True)
+    if svg_file:
+        out.print(f"chart written to {svg_file}")

@@ -7,7 +7,7 @@ from html import escape
 
 from ferry.gateway._cutover._model import Plan
 
-__all__ = ["line_chart_svg", "timeline_svg"]
+__all__ = ["bar_chart_svg", "timeline_svg"]
 
 _W, _H = 960, 360
 _LEFT, _RIGHT, _TOP, _BOTTOM = 64, 24, 40, 110
@@ -97,7 +97,7 @@ def _lines(old_points: list[str], new_points: list[str], names: tuple[str, str])
     return out
 
 
-def line_chart_svg(
+def bar_chart_svg(
     title: str, labels: Sequence[str], series: Sequence[tuple[str, str, Sequence[float]]], *, unit: str = ""
 ) -> str:
     """Grouped bars, one group per label and one bar per series ``(name, colour, values)``."""
