@@ -58,7 +58,7 @@ def plan(**options: Any) -> None:
     weight is 0) are refused with every reason (exit 2).
     """
     from ferry._kernel import atomic_write_text
-    from ferry.gateway import Gates, PlanRequest, plan_from_objects, plan_markdown, read_objects, timeline_svg
+    from ferry.gateway._cutover import Gates, PlanRequest, plan_from_objects, plan_markdown, read_objects, timeline_svg
 
     objects = read_objects(options["files"]) if options["files"] else []
     request = PlanRequest(
@@ -88,7 +88,7 @@ def plan(**options: Any) -> None:
     result = plan_from_objects(request, objects)
     written: list[str] = []
     if options["out_dir"]:
-        from ferry.gateway import write_plan
+        from ferry.gateway._cutover import write_plan
 
         written = write_plan(result, options["out_dir"])
     if options["svg_file"]:
@@ -106,7 +106,7 @@ def plan(**options: Any) -> None:
 def _print_plan(result: Any, written: list[str]) -> None:
     from rich.table import Table
 
-    from ferry.gateway import duration
+    from ferry.gateway._cutover import duration
 
     out = console()
     spec = result.spec
@@ -180,7 +180,7 @@ def rehearse(
 
     from ferry._kernel import atomic_write_text
     from ferry.errors import UsageError
-    from ferry.gateway import RehearsalLossError, hostnames_of, read_objects
+    from ferry.gateway._cutover import RehearsalLossError, hostnames_of, read_objects
     from ferry.gateway._cutover._loadgen import LoadProfile
     from ferry.gateway._cutover._rehearsal import RehearsalConfig
     from ferry.gateway._cutover._rehearsal import rehearse as run_rehearsal

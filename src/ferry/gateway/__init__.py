@@ -1,60 +1,167 @@
-"""ferry.gateway."""
+"""ferry.gateway: from ingress-nginx to Gateway API.
 
-# The weighted-DNS cutover (ferry gateway cutover plan / rehearse).
-from ferry.gateway._cutover import EXTERNAL_DNS_PREFIX as EXTERNAL_DNS_PREFIX
-from ferry.gateway._cutover import PROFILES as PROFILES
-from ferry.gateway._cutover import CutoverError as CutoverError
-from ferry.gateway._cutover import CutoverSpec as CutoverSpec
-from ferry.gateway._cutover import Endpoint as Endpoint
-from ferry.gateway._cutover import Gates as Gates
-from ferry.gateway._cutover import HostSource as HostSource
-from ferry.gateway._cutover import Phase as Phase
-from ferry.gateway._cutover import Plan as Plan
-from ferry.gateway._cutover import PlanRequest as PlanRequest
-from ferry.gateway._cutover import RehearsalLossError as RehearsalLossError
-from ferry.gateway._cutover import Target as Target
-from ferry.gateway._cutover import UnsafePlanError as UnsafePlanError
-from ferry.gateway._cutover import ZoneState as ZoneState
-from ferry.gateway._cutover import build_plan as build_plan
-from ferry.gateway._cutover import check_batch as check_batch
-from ferry.gateway._cutover import check_draining as check_draining
-from ferry.gateway._cutover import draining_settings as draining_settings
-from ferry.gateway._cutover import duration as duration
-from ferry.gateway._cutover import hostnames_of as hostnames_of
-from ferry.gateway._cutover import plan_from_objects as plan_from_objects
-from ferry.gateway._cutover import plan_markdown as plan_markdown
-from ferry.gateway._cutover import read_objects as read_objects
-from ferry.gateway._cutover import sources_of as sources_of
-from ferry.gateway._cutover import timeline_svg as timeline_svg
-from ferry.gateway._cutover import weights_for_steps as weights_for_steps
-from ferry.gateway._cutover import write_plan as write_plan
+The Ingress input model (typed, frozen, pure) is documented in :mod:`ferry.gateway._ingress`; the annotation
+catalogue in :mod:`ferry.gateway._catalogue`.
+"""
+
+from ferry.gateway._catalogue import (
+    ANNOTATIONS,
+    CATALOGUE,
+    DEFAULT_ANNOTATION_PREFIX,
+    AnnotationSpec,
+    Risk,
+    ValueKind,
+    lookup_annotation,
+)
+from ferry.gateway._cutover import (  # the weighted-DNS cutover: ferry gateway cutover plan / rehearse
+    PROFILES as CUTOVER_PROFILES,
+)
+from ferry.gateway._cutover import (
+    CutoverError,
+    CutoverSpec,
+    HostSource,
+    RehearsalLossError,
+    UnsafePlanError,
+    build_plan,
+    check_draining,
+    draining_settings,
+    hostnames_of,
+    plan_from_objects,
+    plan_markdown,
+    timeline_svg,
+    weights_for_steps,
+)
+from ferry.gateway._cutover import Endpoint as CutoverEndpoint
+from ferry.gateway._cutover import Gates as CutoverGates
+from ferry.gateway._cutover import Phase as CutoverPhase
+from ferry.gateway._cutover import Plan as CutoverPlan
+from ferry.gateway._cutover import PlanRequest as CutoverRequest
+from ferry.gateway._cutover import Target as CutoverTarget
+from ferry.gateway._cutover import ZoneState as Route53Zone
+from ferry.gateway._cutover import check_batch as check_change_batch
+from ferry.gateway._cutover import write_plan as write_cutover_plan
+from ferry.gateway._errors import ClusterReadError, IngressInputError, SchemaValidationError
+from ferry.gateway._ingress import (
+    CLASS_ANNOTATION,
+    DEFAULT_CONTROLLER,
+    AnnotationValue,
+    AnnotationValueError,
+    ClassSource,
+    ControllerConfig,
+    Ingress,
+    IngressBackend,
+    IngressClass,
+    IngressInput,
+    IngressPath,
+    IngressProblem,
+    IngressRule,
+    IngressTLS,
+    PathType,
+    ResourceBackend,
+    ServiceBackend,
+    StreamService,
+    ingress_nginx_order,
+    parse_controller_config,
+    parse_duration,
+    parse_ingress,
+    parse_ingress_class,
+    parse_size,
+    parse_stream_services,
+    read_ingress_input,
+    typed_value,
+)
+from ferry.gateway._simulate import (
+    BadRequestSpecError,
+    DataPlaneError,
+    Decision,
+    GatewayRouter,
+    NginxRouter,
+    RouteModelError,
+    SimRequest,
+    SimulationResult,
+    Simulator,
+    VerificationFailedError,
+    parse_gateway_objects,
+    parse_request_line,
+    request_from_json,
+    simulate,
+)
+from ferry.gateway._sources import load_objects
 
 __all__ = [
-    "EXTERNAL_DNS_PREFIX",
-    "PROFILES",
+    "ANNOTATIONS",
+    "CATALOGUE",
+    "CLASS_ANNOTATION",
+    "CUTOVER_PROFILES",
+    "DEFAULT_ANNOTATION_PREFIX",
+    "DEFAULT_CONTROLLER",
+    "AnnotationSpec",
+    "AnnotationValue",
+    "AnnotationValueError",
+    "BadRequestSpecError",
+    "ClassSource",
+    "ClusterReadError",
+    "ControllerConfig",
+    "CutoverEndpoint",
     "CutoverError",
+    "CutoverGates",
+    "CutoverPhase",
+    "CutoverPlan",
+    "CutoverRequest",
     "CutoverSpec",
-    "Endpoint",
-    "Gates",
+    "CutoverTarget",
+    "DataPlaneError",
+    "Decision",
+    "GatewayRouter",
     "HostSource",
-    "Phase",
-    "Plan",
-    "PlanRequest",
+    "Ingress",
+    "IngressBackend",
+    "IngressClass",
+    "IngressInput",
+    "IngressInputError",
+    "IngressPath",
+    "IngressProblem",
+    "IngressRule",
+    "IngressTLS",
+    "NginxRouter",
+    "PathType",
     "RehearsalLossError",
-    "Target",
+    "ResourceBackend",
+    "Risk",
+    "Route53Zone",
+    "RouteModelError",
+    "SchemaValidationError",
+    "ServiceBackend",
+    "SimRequest",
+    "SimulationResult",
+    "Simulator",
+    "StreamService",
     "UnsafePlanError",
-    "ZoneState",
+    "ValueKind",
+    "VerificationFailedError",
     "build_plan",
-    "check_batch",
+    "check_change_batch",
     "check_draining",
     "draining_settings",
-    "duration",
     "hostnames_of",
+    "ingress_nginx_order",
+    "load_objects",
+    "lookup_annotation",
+    "parse_controller_config",
+    "parse_duration",
+    "parse_gateway_objects",
+    "parse_ingress",
+    "parse_ingress_class",
+    "parse_request_line",
+    "parse_size",
+    "parse_stream_services",
     "plan_from_objects",
     "plan_markdown",
-    "read_objects",
-    "sources_of",
+    "read_ingress_input",
+    "request_from_json",
+    "simulate",
     "timeline_svg",
+    "typed_value",
     "weights_for_steps",
-    "write_plan",
+    "write_cutover_plan",
 ]

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from ferry._kernel import parse_manifests
-from ferry.gateway import CutoverError, hostnames_of, sources_of
+from ferry.gateway._cutover import CutoverError, hostnames_of, sources_of
 from ferry.gateway._cutover._hosts import derived_routes
 
 MANIFESTS = """\

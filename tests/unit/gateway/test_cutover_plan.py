@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ferry._kernel import parse_manifests
-from ferry.gateway import (
+from ferry.gateway._cutover import (
     EXTERNAL_DNS_PREFIX,
     PROFILES,
     CutoverSpec,

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from ferry.gateway import ZoneState, check_batch
+from ferry.gateway._cutover import ZoneState, check_batch
 from ferry.gateway._cutover._route53 import check_records, fqdn
 
 
