@@ -157,6 +157,13 @@ def _print_plan(result: Any, written: list[str]) -> None:
     type=click.Choice(["naive", "plan"]),
     help="Rehearse only these strategies (default: both).",
 )
+@click.option(
+    "--sides",
+    type=click.Choice(["nginx-envoy", "python-echo"]),
+    default="nginx-envoy",
+    show_default=True,
+    help="Real nginx and Envoy (default), or two small Python servers for the DNS and client mechanics alone.",
+)
 @click.option("--svg", "svg_file", type=click.Path(dir_okay=False), help="Write the per-step chart here.")
 @format_option()
 def rehearse(
@@ -167,6 +174,7 @@ def rehearse(
     profile: str,
     clients: int,
     strategies: tuple[str, ...],
+    sides: str,
     svg_file: str | None,
     output_format: str,
 ) -> None:
@@ -182,7 +190,7 @@ def rehearse(
     from ferry.errors import UsageError
     from ferry.gateway._cutover import RehearsalLossError, hostnames_of, read_objects
     from ferry.gateway._cutover._loadgen import LoadProfile
-    from ferry.gateway._cutover._rehearsal import RehearsalConfig
+    from ferry.gateway._cutover._rehearsal import RehearsalConfig, echo_sides
     from ferry.gateway._cutover._rehearsal import rehearse as run_rehearsal
     from ferry.gateway._cutover._rehearsal_report import rehearsal_svg, verdict
     from ferry.gateway._cutover._schedule import PROFILES
@@ -190,7 +198,8 @@ def rehearse(
     sources = list(files) or ["examples/estate"]
     if not files and not Path("examples/estate").is_dir():
         raise UsageError("no --ingress given and no examples/estate here", hint="give --ingress FILE")
-    hosts = hostnames_of(read_objects(sources))
+    objects = read_objects(sources)
+    hosts = hostnames_of(objects)
     if not hosts:
         raise UsageError(
             f"no Ingress or HTTPRoute hostnames in {', '.join(sources)}", hint="give --ingress FILE with hosts"
@@ -199,6 +208,7 @@ def rehearse(
         raise UsageError("--time-compression must be at least 1 and --clients at least 1")
     config = RehearsalConfig(
         hostnames=hosts,
+        objects=tuple(objects),
         time_compression=time_compression,
         ttl_s=ttl,
         current_ttl_s=current_ttl,
@@ -206,12 +216,18 @@ def rehearse(
         load=LoadProfile(clients=clients),
         strategies=strategies or ("naive", "plan"),
     )
+    if sides == "python-echo":
+        pair = echo_sides()
+    else:
+        from ferry.gateway._cutover._harness_sides import harness_sides
+
+        pair = harness_sides(objects)
     if output_format == "json":
-        result = run_rehearsal(config)
+        result = run_rehearsal(config, pair)
     else:
         err = console(stderr=True)
         with err.status("rehearsing…") as status:
-            result = run_rehearsal(config, progress=lambda s, k: status.update(f"rehearsing {s}: {k}"))
+            result = run_rehearsal(config, pair, progress=lambda s, k: status.update(f"rehearsing {s}: {k}"))
     if svg_file:
         atomic_write_text(svg_file, rehearsal_svg(result))
     ok, sentence = verdict(result)

@@ -1,7 +1,8 @@
 """A small HTTP/1.1 server with nginx's signal semantics, used as a cutover side (I/O; run as a program).
 
-``python -m ferry.gateway._cutover._echo_side --host H --port P --name NAME`` answers every request with 200 and
-its name, after ``delay_ms`` (a query parameter) for long requests, and keeps connections alive. SIGQUIT drains
+``python -m ferry.gateway._cutover._echo_side --host H --listen PORT=NAME ...`` answers every request on each port
+with 200 and that port's name, after ``delay_ms`` (a query parameter) for long requests, and keeps connections
+alive. The rehearsal runs it as a side of its own and as the backends behind real nginx and Envoy. SIGQUIT drains
 gracefully as nginx does (stop listening, close idle keep-alive connections, finish requests in flight with
 ``Connection: close``, exit when none is left or after ``--drain-timeout``); SIGTERM and SIGKILL stop it at once.
 """
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import signal
 import sys
 from urllib.parse import parse_qs, urlsplit
@@ -24,15 +26,14 @@ class _Conn:
 
 
 class EchoSide:
-    def __init__(self, name: str, drain_timeout: float) -> None:
-        self.name = name
+    def __init__(self, drain_timeout: float) -> None:
         self.drain_timeout = drain_timeout
         self.conns: set[_Conn] = set()
         self.draining = False
-        self.server: asyncio.Server | None = None
+        self.servers: list[asyncio.Server] = []
         self.done = asyncio.Event()
 
-    async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    async def handle(self, name: str, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         conn = _Conn(writer)
         self.conns.add(conn)
         try:
@@ -54,10 +55,10 @@ class EchoSide:
                 if delay.isdigit() and int(delay) > 0:
                     await asyncio.sleep(int(delay) / 1000)
                 keep = keep and not self.draining
-                body = f"{self.name} {target}\n".encode()
+                body = f"{name} {target}\n".encode()
                 writer.write(
                     b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n"
-                    + f"X-Served-By: {self.name}\r\nContent-Length: {len(body)}\r\n".encode()
+                    + f"X-Served-By: {name}\r\nContent-Length: {len(body)}\r\n".encode()
                     + (b"Connection: keep-alive\r\n\r\n" if keep else b"Connection: close\r\n\r\n")
                     + body
                 )
@@ -77,8 +78,8 @@ class EchoSide:
         if self.draining:
             return
         self.draining = True
-        if self.server is not None:
-            self.server.close()
+        for server in self.servers:
+            server.close()
         for conn in list(self.conns):
             if not conn.busy:
                 conn.writer.close()
@@ -88,8 +89,11 @@ class EchoSide:
 
 
 async def _serve(args: argparse.Namespace) -> None:
-    side = EchoSide(args.name, args.drain_timeout)
-    side.server = await asyncio.start_server(side.handle, args.host, args.port, backlog=512)
+    side = EchoSide(args.drain_timeout)
+    for spec in args.listen:
+        port, _, name = spec.partition("=")
+        handler = functools.partial(side.handle, name or port)
+        side.servers.append(await asyncio.start_server(handler, args.host, int(port), backlog=512))
     loop = asyncio.get_running_loop()
     loop.add_signal_handler(signal.SIGQUIT, side.drain)
     await side.done.wait()
@@ -98,8 +102,7 @@ async def _serve(args: argparse.Namespace) -> None:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, required=True)
-    parser.add_argument("--name", required=True)
+    parser.add_argument("--listen", action="append", required=True, metavar="PORT=NAME")
     parser.add_argument("--drain-timeout", type=float, default=10.0)
     args = parser.parse_args(argv)
     asyncio.run(_serve(args))

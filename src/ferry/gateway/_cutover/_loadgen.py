@@ -16,7 +16,8 @@ import asyncio
 import contextlib
 import functools
 import random
-from collections.abc import Callable, Mapping, Sequence
+import ssl
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,6 +25,10 @@ from ferry._kernel import require
 from ferry.gateway._cutover._metrics import RequestRecord
 
 __all__ = ["Endpoint", "LoadGenerator", "LoadProfile"]
+
+_TLS = ssl.create_default_context()
+_TLS.check_hostname = False  # the sides present test certificates; the rehearsal measures availability, not PKI
+_TLS.verify_mode = ssl.CERT_NONE
 
 
 @dataclass(frozen=True)
@@ -47,11 +52,12 @@ class LoadProfile:
 
 @dataclass(frozen=True)
 class Endpoint:
-    """What an address in a DNS answer leads to: the side's name and where to connect."""
+    """What an address in a DNS answer leads to: the side's name and where to connect (plain and TLS)."""
 
     side: str
     host: str
     port: int
+    tls_port: int | None = None
 
 
 class _Closed(Exception):
@@ -164,6 +170,7 @@ class LoadGenerator:
         profile: LoadProfile,
         *,
         time_compression: float,
+        tls_hosts: Iterable[str] = (),
     ) -> None:
         self._dns = require("dnslib", extra="gateway", feature="the cutover rehearsal's load generator")
         self.hostnames = list(hostnames)
@@ -172,6 +179,7 @@ class LoadGenerator:
         self.path_for = path_for
         self.profile = profile
         self.compression = time_compression
+        self.tls_hosts = set(tls_hosts)
         self.step = "start"
         self.records: list[RequestRecord] = []
         self.new_connections: dict[str, list[float]] = {e.side: [] for e in self.endpoints.values()}
@@ -273,9 +281,19 @@ class LoadGenerator:
                 if address is None or address not in self.endpoints:
                     return ("reset" if retried else "failed"), None, f"no usable DNS answer ({address})", retried
                 endpoint = self.endpoints[address]
+                tls = state.host in self.tls_hosts
+                port = endpoint.tls_port if tls else endpoint.port
                 try:
+                    if port is None:
+                        raise ConnectionRefusedError("no TLS listener")
                     reader, writer = await asyncio.wait_for(
-                        asyncio.open_connection(endpoint.host, endpoint.port), timeout
+                        asyncio.open_connection(
+                            endpoint.host,
+                            port,
+                            ssl=_TLS if tls else None,
+                            server_hostname=state.host if tls else None,
+                        ),
+                        timeout,
                     )
                 except (OSError, TimeoutError) as exc:
                     detail = "refused" if isinstance(exc, ConnectionRefusedError) else type(exc).__name__
@@ -289,7 +307,7 @@ class LoadGenerator:
                 conn.close()
                 state.connection = None
                 return "failed", conn.side, "timeout", retried
-            except (_Closed, ConnectionError, OSError) as exc:
+            except (_Closed, ConnectionError, OSError, ssl.SSLError) as exc:
                 conn.close()
                 state.connection = None
                 got_bytes = isinstance(exc, _Closed) and exc.got_bytes

@@ -10,39 +10,65 @@ gracefully, then stopped.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+import contextlib
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from ferry._kernel._manifests import KubeObject
 from ferry.gateway._cutover._dns_server import WeightedDnsServer
+from ferry.gateway._cutover._errors import CutoverError
 from ferry.gateway._cutover._loadgen import Endpoint as LoadEndpoint
 from ferry.gateway._cutover._loadgen import LoadGenerator, LoadProfile
 from ferry.gateway._cutover._metrics import StepWindow, percentile, step_metrics, strategy_summary
 from ferry.gateway._cutover._model import CutoverSpec, Endpoint, Gates, Plan, Target
 from ferry.gateway._cutover._schedule import PROFILES, build_plan
-from ferry.gateway._cutover._sides import EchoProcessSide, Side, echo_path
+from ferry.gateway._cutover._sides import EchoProcessSide, Side, probe
+from ferry.gateway._cutover._translate import candidate_paths
 
-__all__ = ["RehearsalConfig", "SidePair", "echo_sides", "rehearse"]
+__all__ = ["RehearsalConfig", "SidePair", "choose_routes", "echo_sides", "rehearse"]
 
 OLD, NEW = "old", "new"
 
 
 @dataclass(frozen=True)
 class SidePair:
-    """How to make a fresh old and new side for one strategy, and the request path their backends answer."""
+    """How to make a fresh old and new side for one strategy; what they share (backends) goes on the stack."""
 
-    make: Callable[[], tuple[Side, Side]]
-    path_for: Callable[[str, int], str]
+    make: Callable[[contextlib.ExitStack], tuple[Side, Side]]
     description: str
 
 
 def echo_sides() -> SidePair:
-    """Two :mod:`._echo_side` processes on 127.0.0.2 (old) and 127.0.0.3 (new)."""
+    """Two :mod:`._echo_side` processes on 127.0.0.2 (old) and 127.0.0.3 (new), for the mechanics alone."""
     return SidePair(
-        make=lambda: (EchoProcessSide(OLD, "127.0.0.2"), EchoProcessSide(NEW, "127.0.0.3")),
-        path_for=echo_path,
+        make=lambda stack: (EchoProcessSide(OLD, "127.0.0.2"), EchoProcessSide(NEW, "127.0.0.3")),
         description="python-echo processes (old 127.0.0.2, new 127.0.0.3)",
     )
+
+
+def choose_routes(
+    old: Side, new: Side, candidates: Mapping[str, Sequence[str]], hostnames: Sequence[str]
+) -> tuple[dict[str, tuple[bool, str]], list[str]]:
+    """Per hostname, a scheme and path both sides answer with 200 from an echo backend that holds requests for
+    ``delay_ms``; hostnames without one are left out of the load, with a note."""
+    routes: dict[str, tuple[bool, str]] = {}
+    notes: list[str] = []
+    for host in hostnames:
+        for path in candidates.get(host, ["/"]):
+            found = None
+            for tls in (False, True):
+                probe_path = f"{path}{'&' if '?' in path else '?'}delay_ms=1"
+                answers = [probe(side, host, probe_path, tls=tls) for side in (old, new)]
+                if all(status == 200 and backend for status, backend in answers):
+                    found = (tls, path)
+                    break
+            if found:
+                routes[host] = found
+                break
+        else:
+            notes.append(f"{host}: no path that both sides serve from a backend; left out of the load")
+    return routes, notes
 
 
 @dataclass(frozen=True)
@@ -50,6 +76,7 @@ class RehearsalConfig:
     """What to rehearse. Durations are real-world seconds; the rehearsal divides them by ``time_compression``."""
 
     hostnames: tuple[str, ...]
+    objects: tuple[KubeObject, ...] = ()
     time_compression: float = 120.0
     ttl_s: int = 60
     current_ttl_s: int = 300
@@ -112,44 +139,62 @@ class _Run:
         return ok, f"error rate {rate:.4f}, p99 {p99:.1f} ms"
 
     async def run(self) -> dict[str, Any]:
-        old, new = self.sides.make()
-        try:
+        with contextlib.ExitStack() as stack:
+            old, new = self.sides.make(stack)
+            stack.callback(new.close)
+            stack.callback(old.close)
             await asyncio.to_thread(old.start)
             await asyncio.to_thread(new.start)
-            endpoints = {
-                old.dns_address: LoadEndpoint(OLD, old.connect_host, old.port),
-                new.dns_address: LoadEndpoint(NEW, new.connect_host, new.port),
-            }
-            records = {OLD: old.dns_address, NEW: new.dns_address}
-            with WeightedDnsServer(
-                self.config.hostnames, records, {OLD: 255}, ttl=self.config.current_ttl_s, seed=self.config.load.seed
-            ) as dns:
-                self.dns = dns
-                self.load = LoadGenerator(
-                    self.config.hostnames,
-                    dns.port,
-                    endpoints,
-                    self.sides.path_for,
-                    self.config.load,
-                    time_compression=self.config.time_compression,
-                )
-                self.windows.append(StepWindow("start", "clients start against the old side", None))
-                await self.load.start(self.wall(self.config.current_ttl_s))
-                try:
-                    if self.name == "naive":
-                        await self._naive(old, new)
-                    else:
-                        await self._plan(old, new)
-                finally:
-                    await self.load.stop()
-                dns_answers = dict(dns.answers)
-        finally:
-            await asyncio.to_thread(old.close)
-            await asyncio.to_thread(new.close)
+            return await self._rehearse(old, new)
+
+    async def _rehearse(self, old: Side, new: Side) -> dict[str, Any]:
+        candidates = candidate_paths(self.config.objects)
+        routes, notes = await asyncio.to_thread(choose_routes, old, new, candidates, self.config.hostnames)
+        self.notes.extend(notes)
+        if not routes:
+            raise CutoverError(
+                "no hostname is served by both sides, so there is nothing to rehearse",
+                hint="check that the Ingresses route their hosts to Services (see the notes of ferry gateway verify)",
+            )
+        hostnames = [h for h in self.config.hostnames if h in routes]
+
+        def path_for(host: str, delay_ms: int) -> str:
+            path = routes[host][1]
+            return f"{path}{'&' if '?' in path else '?'}delay_ms={delay_ms}" if delay_ms > 0 else path
+
+        endpoints = {
+            old.dns_address: LoadEndpoint(OLD, old.connect_host, old.port, old.tls_port),
+            new.dns_address: LoadEndpoint(NEW, new.connect_host, new.port, new.tls_port),
+        }
+        records = {OLD: old.dns_address, NEW: new.dns_address}
+        with WeightedDnsServer(
+            hostnames, records, {OLD: 255}, ttl=self.config.current_ttl_s, seed=self.config.load.seed
+        ) as dns:
+            self.dns = dns
+            self.load = LoadGenerator(
+                hostnames,
+                dns.port,
+                endpoints,
+                path_for,
+                self.config.load,
+                time_compression=self.config.time_compression,
+                tls_hosts={h for h, (tls, _) in routes.items() if tls},
+            )
+            self.windows.append(StepWindow("start", "clients start against the old side", None))
+            await self.load.start(self.wall(self.config.current_ttl_s))
+            try:
+                if self.name == "naive":
+                    await self._naive(old, new)
+                else:
+                    await self._plan(old, new)
+            finally:
+                await self.load.stop()
+            dns_answers = dict(dns.answers)
         steps = step_metrics(self.windows, self.load.records)
         summary = strategy_summary(self.name, steps, self.load.records)
         summary["dns_answers"] = dns_answers
         summary["notes"] = self.notes
+        summary["routes"] = {h: f"{'https' if tls else 'http'}://{h}{path}" for h, (tls, path) in routes.items()}
         return summary
 
     async def _naive(self, old: Side, new: Side) -> None:

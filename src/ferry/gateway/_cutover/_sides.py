@@ -8,15 +8,19 @@ clients connect to ``connect_host:port`` for it (the same address when the side 
 from __future__ import annotations
 
 import contextlib
+import http.client
 import os
 import signal
+import socket
+import ssl
 import sys
 import time
+from collections.abc import Iterable
 from typing import Protocol
 
 from ferry._kernel import ManagedProcess, free_port
 
-__all__ = ["EchoProcessSide", "Side", "echo_path"]
+__all__ = ["EchoBackendProcess", "EchoProcessSide", "Side", "echo_path", "probe"]
 
 
 class Side(Protocol):
@@ -25,6 +29,7 @@ class Side(Protocol):
     dns_address: str
     connect_host: str
     port: int
+    tls_port: int | None
 
     def start(self) -> None: ...
 
@@ -53,13 +58,14 @@ class EchoProcessSide:
         self.dns_address = address
         self.connect_host = address
         self.port = 0
+        self.tls_port: int | None = None
         self._process: ManagedProcess | None = None
 
     def start(self) -> None:
         self.port = free_port(self.connect_host)
         argv = [
             sys.executable, "-m", "ferry.gateway._cutover._echo_side",
-            "--host", self.connect_host, "--port", str(self.port), "--name", self.name,
+            "--host", self.connect_host, "--listen", f"{self.port}={self.name}",
             "--drain-timeout", "30",
         ]  # fmt: skip
         self._process = ManagedProcess(
@@ -84,6 +90,57 @@ class EchoProcessSide:
                 return True
             time.sleep(0.02)
         return False
+
+    def close(self) -> None:
+        process, self._process = self._process, None
+        if process is not None:
+            process.stop()
+            with contextlib.suppress(OSError):
+                process.log_path.unlink()
+
+
+_TLS = ssl.create_default_context()
+_TLS.check_hostname = False
+_TLS.verify_mode = ssl.CERT_NONE
+
+
+def probe(side: Side, host: str, path: str, *, tls: bool, timeout: float = 5.0) -> tuple[int, str | None]:
+    """One request to ``side`` for ``host``: the status and the echo backend that answered (0, None when refused)."""
+    port = side.tls_port if tls else side.port
+    if port is None:
+        return 0, None
+    conn = http.client.HTTPConnection(side.connect_host, port, timeout=timeout)
+    try:
+        if tls:
+            sock = socket.create_connection((side.connect_host, port), timeout=timeout)
+            conn.sock = _TLS.wrap_socket(sock, server_hostname=host)
+        conn.request("GET", path, headers={"Host": host, "User-Agent": "ferry-cutover-preflight"})
+        response = conn.getresponse()
+        response.read()
+        return response.status, response.getheader("X-Served-By")
+    except (OSError, http.client.HTTPException):
+        return 0, None
+    finally:
+        conn.close()
+
+
+class EchoBackendProcess:
+    """The echo backends behind real nginx and Envoy: one :mod:`._echo_side` process, one port per backend key."""
+
+    def __init__(self, keys: Iterable[str], host: str = "127.0.0.1") -> None:
+        self.host = host
+        self.ports = {key: free_port(host) for key in dict.fromkeys(keys)}
+        self._process: ManagedProcess | None = None
+
+    def start(self) -> EchoBackendProcess:
+        if not self.ports:
+            return self
+        listen = [arg for key, port in self.ports.items() for arg in ("--listen", f"{port}={key}")]
+        argv = [sys.executable, "-m", "ferry.gateway._cutover._echo_side", "--host", self.host, *listen]
+        last = next(reversed(self.ports.values()))
+        self._process = ManagedProcess(argv, name="cutover-backends", ready_port=(self.host, last), stop_timeout=3)
+        self._process.start()
+        return self
 
     def close(self) -> None:
         process, self._process = self._process, None
