@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from ferry.testing import run_cli
 
 INGRESS = """\
@@ -108,3 +110,37 @@ def test_bad_manifest_is_one_line_exit_2(tmp_path: Path) -> None:
     bad.write_text("apiVersion: v1\nkind: [\n")
     result = run_cli(["gateway", "cutover", "plan", "--ingress", str(bad), *TARGETS])
     assert result.exit_code == 2 and "bad.yaml" in result.stderr and "Traceback" not in result.stderr
+
+
+def _fake_result(plan_lost: int) -> dict[str, object]:
+    def strategy(name: str, lost: int) -> dict[str, object]:
+        return {"name": name, "sent": 100, "succeeded": 100 - lost, "failed": lost, "reset": 0, "lost": lost,
+                "steps": [], "notes": [], "retried": 0}  # fmt: skip
+
+    return {"strategies": [strategy("naive", 40), strategy("plan", plan_lost)], "time_compression": 120.0,
+            "sides": "test", "ttl_s": 60, "current_ttl_s": 300}  # fmt: skip
+
+
+@pytest.mark.parametrize(("plan_lost", "code"), [(0, 0), (3, 1)])
+def test_rehearse_exits_1_when_the_plan_loses_requests(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, plan_lost: int, code: int
+) -> None:
+    # The rehearsal itself runs in the integration tests; here only the verdict's exit code is under test.
+    import ferry.gateway._cutover._rehearsal as rehearsal
+
+    monkeypatch.setattr(rehearsal, "rehearse", lambda config, sides=None, progress=None: _fake_result(plan_lost))
+    manifest = tmp_path / "ing.yaml"
+    manifest.write_text(INGRESS)
+    result = run_cli(["gateway", "cutover", "rehearse", "--ingress", str(manifest), "--sides", "python-echo",
+                      "--format", "json"])  # fmt: skip
+    assert result.exit_code == code
+    assert result.json()["strategies"][1]["lost"] == plan_lost
+    if code:
+        assert "ferry's plan lost 3 of 100" in result.stderr
+
+
+def test_rehearse_rejects_bad_numbers(tmp_path: Path) -> None:
+    manifest = tmp_path / "ing.yaml"
+    manifest.write_text(INGRESS)
+    result = run_cli(["gateway", "cutover", "rehearse", "--ingress", str(manifest), "--time-compression", "0.5"])
+    assert result.exit_code == 2 and "--time-compression" in result.stderr
