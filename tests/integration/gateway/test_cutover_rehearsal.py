@@ -138,3 +138,25 @@ def test_nginx_drains_gracefully_but_fast_shutdown_drops_requests_in_flight() ->
             assert outcome == ([200] if graceful else [0])
             # Once stopped either way, nothing listens: new connections are refused.
             assert probe(old, "shop.example.com", "/api", tls=False)[0] == 0
+
+
+def test_a_failed_gate_rolls_the_weights_back(ingress_file: Path) -> None:
+    from ferry.gateway._cutover._model import Gates
+    from ferry.gateway._cutover._rehearsal import RehearsalConfig, echo_sides, rehearse
+
+    objects = tuple(parse_manifests(ingress_file.read_text(), str(ingress_file)))
+    config = RehearsalConfig(
+        hostnames=("api.example.com",),
+        objects=objects,
+        time_compression=600,
+        gates=Gates(max_error_rate=0.0, max_p99_ms=0.0001, window_s=300),  # no real p99 passes
+        strategies=("plan",),
+    )
+    seen: list[str] = []
+    result = rehearse(config, echo_sides(), progress=lambda strategy, step: seen.append(step))
+    (plan,) = result["strategies"]
+    assert any("gate failed at create-weighted" in note for note in plan["notes"]), plan["notes"]
+    assert seen[-1] == "rollback" and "shift-1" not in seen
+    rollback = next(s for s in plan["steps"] if s["key"] == "rollback")
+    assert rollback["weights"] == {"old": 255, "new": 0} and rollback["share"]["old"] == 1.0
+    assert plan["lost"] == 0
