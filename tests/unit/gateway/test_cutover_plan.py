@@ -355,3 +355,13 @@ def test_duration() -> None:
     assert duration(0) == "0 s"
     assert duration(90) == "1 min 30 s"
     assert duration(5400) == "1 h 30 min"
+
+
+def test_warnings_for_big_batches_and_mixed_alias_ttls() -> None:
+    many = tuple(f"h{i}.example.com" for i in range(400))
+    plan = build_plan(spec(hostnames=many))
+    assert any("over Route 53's 1000 per request" in w for w in plan.warnings)
+    alias_new = Endpoint("new", "envoy-gateway", Target("new.elb.amazonaws.com", "Z35SXDOTRQ7X7K"), 60)
+    old_a = Endpoint("old", "ingress-nginx", Target("192.0.2.1"), 30)
+    mixed = build_plan(spec(old=old_a, new=alias_new, current_ttl=30))
+    assert any("give the old side's record 60 s too (it has 30 s)" in w for w in mixed.warnings)

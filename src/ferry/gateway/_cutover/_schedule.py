@@ -30,6 +30,7 @@ PROFILES: dict[str, tuple[tuple[int, int], ...]] = {
 """Risk profiles: the (old, new) weights of each shift. ``cautious`` is the reference's 0.4 % → 100 % schedule."""
 
 _MAX_STEPS = 20
+_MAX_CHANGES = 1000
 
 
 def weights_for_steps(steps: int) -> tuple[tuple[int, int], ...]:
@@ -243,6 +244,12 @@ def build_plan(
     if problems:
         raise UnsafePlanError(problems)
     warnings = _warnings(spec, old_sources, new_sources)
+    biggest = max((len(p.change_batch["Changes"]) for p in phases if p.change_batch is not None), default=0)
+    if biggest > _MAX_CHANGES:
+        warnings.append(
+            f"a batch holds {biggest} changes, over Route 53's {_MAX_CHANGES} per request; "
+            "plan the hostnames in groups (--host) so each group's batches stay atomic"
+        )
     return Plan(spec=spec, phases=tuple(phases), draining=draining, warnings=tuple(warnings))
 
 
@@ -274,6 +281,13 @@ def _warnings(spec: CutoverSpec, old: Sequence[HostSource], new: Sequence[HostSo
         out.append("the new side's share goes down between steps; check the order of --weights")
     if spec.cutover_ttl > 60:
         out.append(f"a TTL of {spec.cutover_ttl} s stretches every step; Route 53 advises 60 s or less with checks")
+    aliases = [side.target.is_alias for side in (spec.old, spec.new)]
+    plain = spec.old if not aliases[0] else spec.new
+    if any(aliases) and not all(aliases) and plain.ttl != 60:
+        out.append(
+            f"the alias record follows its load balancer's 60 s TTL; give the {plain.name} side's record 60 s too "
+            f"(it has {plain.ttl} s)"
+        )
     for side, sources in (("old", old), ("new", new)):
         owners: dict[str, list[str]] = {}
         for source in sources:
