@@ -149,6 +149,7 @@ class _DnsQuery(asyncio.DatagramProtocol):
 class _ClientState:
     host: str
     stale: bool
+    sent_in: str = ""
     address: str | None = None
     expires: float = 0.0
     connection: _Connection | None = None
@@ -221,10 +222,11 @@ class LoadGenerator:
         try:
             while not self._stop.is_set():
                 long = rng.random() < self.profile.long_share
-                step = self.step
                 started = self.now()
                 outcome, side, detail, retried = await self._request(state, long)
                 latency = self.now() - started
+                # A request belongs to the step in force when it went on the wire (or failed to).
+                step = state.sent_in
                 self.records.append(RequestRecord(step, started, latency, outcome, side, long, retried, detail))
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._stop.wait(), self.profile.think_wall_s * (0.5 + rng.random()))
@@ -268,6 +270,7 @@ class LoadGenerator:
     async def _request(self, state: _ClientState, long: bool) -> tuple[str, str | None, str, bool]:
         request = self._request_bytes(state.host, long)
         timeout = self.profile.request_timeout_wall_s
+        state.sent_in = self.step
         retried = False
         for attempt in (0, 1):
             conn = state.connection
@@ -278,6 +281,7 @@ class LoadGenerator:
             reused = conn is not None
             if conn is None:
                 address = await self._resolve(state)
+                state.sent_in = self.step
                 if address is None or address not in self.endpoints:
                     return ("reset" if retried else "failed"), None, f"no usable DNS answer ({address})", retried
                 endpoint = self.endpoints[address]
@@ -301,6 +305,7 @@ class LoadGenerator:
                 self.new_connections[endpoint.side].append(self.now())
                 conn = state.connection = _Connection(reader, writer, endpoint.side, self.now())
             self.in_flight[conn.side] += 1
+            state.sent_in = self.step
             try:
                 status, close = await asyncio.wait_for(conn.exchange(request), timeout)
             except TimeoutError:
