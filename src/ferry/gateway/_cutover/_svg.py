@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from html import escape
 
@@ -10,7 +11,7 @@ from ferry.gateway._cutover._model import Plan
 __all__ = ["bar_chart_svg", "timeline_svg"]
 
 _W, _H = 960, 360
-_LEFT, _RIGHT, _TOP, _BOTTOM = 64, 24, 40, 110
+_LEFT, _RIGHT, _TOP, _BOTTOM = 64, 24, 56, 110
 _OLD, _NEW, _GRID = "#d9534f", "#2a7ae2", "#dddddd"
 
 
@@ -20,6 +21,15 @@ def _duration(seconds: float) -> str:
     if seconds >= 60:
         return f"{seconds / 60:.0f} min"
     return f"{seconds:.0f} s"
+
+
+def _nice(value: float) -> float:
+    """The smallest 1, 2 or 5 × 10^k (times 4, for four even grid steps) at or above ``value``."""
+    magnitude = 10 ** math.floor(math.log10(value / 4)) if value > 4 else 1
+    for factor in (1, 2, 2.5, 5, 10):
+        if 4 * factor * magnitude >= value:
+            return 4 * factor * magnitude
+    return value
 
 
 def _frame(title: str, body: list[str]) -> str:
@@ -92,8 +102,8 @@ def _lines(old_points: list[str], new_points: list[str], names: tuple[str, str])
     legend_x = _W - _RIGHT - 260
     for i, (name, color) in enumerate(zip(names, (_OLD, _NEW), strict=True)):
         lx = legend_x + i * 130
-        out.append(f'<rect x="{lx}" y="12" width="12" height="12" fill="{color}"/>')
-        out.append(f'<text x="{lx + 16}" y="22">{escape(name)}</text>')
+        out.append(f'<rect x="{lx}" y="30" width="12" height="12" fill="{color}"/>')
+        out.append(f'<text x="{lx + 16}" y="40">{escape(name)}</text>')
     return out
 
 
@@ -103,8 +113,8 @@ def bar_chart_svg(
     """Grouped bars, one group per label and one bar per series ``(name, colour, values)``."""
     plot_w = _W - _LEFT - _RIGHT
     plot_h = _H - _TOP - _BOTTOM
-    top_value = max([v for _, _, values in series for v in values] + [1.0])
-    body = _y_axis(plot_h, unit, round(top_value, 2))
+    top_value = _nice(max([v for _, _, values in series for v in values] + [1.0]))
+    body = _y_axis(plot_h, unit, top_value)
     groups = max(len(labels), 1)
     group_w = plot_w / groups
     bar_w = group_w * 0.8 / max(len(series), 1)
@@ -125,6 +135,6 @@ def bar_chart_svg(
     legend_x = _W - _RIGHT - 130 * len(series)
     for i, (name, color, _) in enumerate(series):
         lx = legend_x + i * 130
-        body.append(f'<rect x="{lx}" y="12" width="12" height="12" fill="{color}"/>')
-        body.append(f'<text x="{lx + 16}" y="22">{escape(name)}</text>')
+        body.append(f'<rect x="{lx}" y="30" width="12" height="12" fill="{color}"/>')
+        body.append(f'<text x="{lx + 16}" y="40">{escape(name)}</text>')
     return _frame(title, body)
