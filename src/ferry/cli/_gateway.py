@@ -9,6 +9,19 @@ from ferry.cli._lazy import LazyGroup
 __all__ = ["gateway"]
 
 GATEWAY_COMMANDS: dict[str, tuple[str, str]] = {
+    "convert": (
+        "ferry.cli._gateway_convert:convert",
+        "Convert ingress-nginx Ingresses to Gateway API + Envoy Gateway.",
+    ),
+    "audit": ("ferry.cli._gateway_convert:audit", "Account for every ingress-nginx annotation across six targets."),
+    "simulate": (
+        "ferry.cli._gateway_verify:simulate",
+        "Route requests through the ingress-nginx and Gateway API routers.",
+    ),
+    "verify": (
+        "ferry.cli._gateway_verify:verify",
+        "Replay traffic through real nginx and real Envoy and report differences.",
+    ),
     "cutover": ("ferry.cli._gateway_cutover:cutover", "Plan and rehearse a zero-downtime weighted-DNS cutover."),
 }
 

@@ -257,8 +257,8 @@ ANNOTATIONS: tuple[AnnotationSpec, ...] = (
     _a("limit-rps", "ratelimit", IN, "", "Requests per second per client IP (burst = 5x)."),
     _a("limit-rpm", "ratelimit", IN, "", "Requests per minute per client IP (burst = 5x)."),
     _a("limit-burst-multiplier", "ratelimit", IN, "5", "Burst size as a multiple of the limit."),
-    _a("limit-rate-after", "ratelimit", Z, "0", "Bytes sent before limit-rate applies."),
-    _a("limit-rate", "ratelimit", Z, "0", "Response bandwidth per connection."),
+    _a("limit-rate-after", "ratelimit", IN, "0", "Kilobytes sent before limit-rate applies."),
+    _a("limit-rate", "ratelimit", IN, "0", "Response kilobytes per second per connection."),
     _a(
         "limit-allowlist", "ratelimit", N, "", "Client CIDRs exempt from the rate limits.", aliases=("limit-whitelist",)
     ),

@@ -9,7 +9,7 @@ from types import MappingProxyType
 from typing import Any
 
 from ferry._kernel import SourceRef
-from ferry.gateway._catalogue import AnnotationSpec
+from ferry.gateway._catalogue import AnnotationSpec, lookup_annotation
 from ferry.gateway._ingress._values import TypedValue
 
 __all__ = [
@@ -183,11 +183,12 @@ class Ingress:
 
     def annotation(self, key: str) -> AnnotationValue | None:
         """The annotation with this canonical key (or alias), if present."""
-        if key in self.annotations:
-            return self.annotations[key]
-        for value in self.annotations.values():
-            if value.spec is not None and key in value.spec.keys:
-                return value
+        found = self.annotations.get(key)
+        if found is not None:
+            return found
+        spec = lookup_annotation(key)
+        if spec is not None and spec.key != key:
+            return self.annotations.get(spec.key)
         return None
 
     def value(self, key: str, default: TypedValue | None = None) -> TypedValue | None:

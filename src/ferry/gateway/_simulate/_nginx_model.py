@@ -120,7 +120,7 @@ def _location_from(ing: Ingress, cfg: ControllerConfig, host: str, has_cert: boo
         ingress=f"{ing.namespace}/{ing.name}",
         rewrite_target=ing.text("rewrite-target") or None,
         x_forwarded_prefix=ing.text("x-forwarded-prefix") or None,
-        app_root=ing.text("app-root") or None,
+        app_root=ing.text("app-root") if ing.text("app-root").startswith("/") else None,
         redirect_url=redirect_url,
         redirect_code=code,
         ssl_redirect=ssl_redirect or force,

@@ -23,7 +23,7 @@ from ferry.gateway._simulate._nginx_model import (
 )
 from ferry.gateway._simulate._request import Decision, SimRequest
 
-__all__ = ["NginxRouter", "canary_choice", "nginx_rewrite"]
+__all__ = ["NginxRouter", "canary_choice", "expand_variables", "nginx_rewrite"]
 
 _ONE_LABEL = r"[\w-]+"
 
@@ -54,6 +54,36 @@ def nginx_rewrite(uri: str, query: str, pattern: str, target: str) -> tuple[str,
     if sep:
         return path, new_query + (f"&{query}" if query else "")
     return path, query
+
+
+def expand_variables(text: str, request: SimRequest) -> str:
+    """nginx variables in a ``return`` URL or rewrite target ($scheme, $host, $http_host, $request_uri, ...)."""
+    values = {
+        "scheme": request.scheme,
+        "host": request.host,
+        "http_host": request.host_header,
+        "server_name": request.host,
+        "request_uri": request.request_uri,
+        "uri": request.path,
+        "document_uri": request.path,
+        "args": request.query,
+        "query_string": request.query,
+        "is_args": "?" if request.query else "",
+        "request_method": request.method,
+        "remote_addr": request.client_ip,
+    }
+
+    def one(m: re.Match[str]) -> str:
+        name = m.group(1) or m.group(2)
+        if name.startswith("http_"):
+            return request.headers.get(name[5:].replace("_", "-"), values.get(name, ""))
+        if name.startswith("arg_"):
+            return next((v for k, v in request.query_params() if k == name[4:]), "")
+        if name.startswith("cookie_"):
+            return request.cookies.get(name[7:], "")
+        return values.get(name, "")
+
+    return re.sub(r"\$\{(\w+)\}|\$([A-Za-z_]\w*)", one, text)
 
 
 def canary_choice(canary: Canary, request: SimRequest) -> str | None:
@@ -142,6 +172,13 @@ class NginxRouter:
                 best = loc
         return best, False
 
+    def locate(self, request: SimRequest) -> NginxLocation | None:
+        """The location that serves ``request`` (None for redirect servers and unmatched paths)."""
+        server = self.server_for(request.host)
+        if server is None or server.redirect_to is not None:
+            return None
+        return self.location_for(server, request.path)[0]
+
     def route(self, request: SimRequest) -> Decision:
         server = self.server_for(request.host)
         if server is None:
@@ -162,9 +199,10 @@ class NginxRouter:
         if slash_redirect:
             return Decision(status=301, location=f"{request.scheme}://{request.host}{request.path}/{query}", rule=rule)
         if loc.app_root and request.path == "/":
-            return Decision(status=302, location=f"{request.scheme}://{request.host_header}{loc.app_root}", rule=rule)
+            root = expand_variables(loc.app_root, request)
+            return Decision(status=302, location=f"{request.scheme}://{request.host_header}{root}", rule=rule)
         if loc.redirect_url:
-            return Decision(status=loc.redirect_code, location=loc.redirect_url, rule=rule)
+            return Decision(status=loc.redirect_code, location=expand_variables(loc.redirect_url, request), rule=rule)
         if loc.cors and request.method == "OPTIONS":
             return Decision(status=204, rule=rule)
         if loc.ssl_redirect and request.scheme == "http":
@@ -177,7 +215,8 @@ class NginxRouter:
         path, q = request.path, request.query
         if loc.rewrite_target is not None:
             pattern = loc.path
-            rewritten = nginx_rewrite(request.path, request.query, pattern, loc.rewrite_target)
+            target = expand_variables(loc.rewrite_target, request)
+            rewritten = nginx_rewrite(request.path, request.query, pattern, target)
             if rewritten is not None:
                 path, q = rewritten
                 if path.startswith(("http://", "https://")):

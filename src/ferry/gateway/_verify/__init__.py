@@ -1,6 +1,7 @@
 """Real data planes: nginx.conf and Envoy bootstrap renderers, process drivers, echo backends and replay (I/O)."""
 
-from ferry.gateway._verify._client import Observed, observed_matches, send
+from ferry.gateway._verify._client import send
+from ferry.gateway._verify._compare import Approximation, Difference, SimulatorCheck, WeightCheck
 from ferry.gateway._verify._envoy_conf import render_envoy
 from ferry.gateway._verify._harness import (
     DataPlane,
@@ -12,11 +13,18 @@ from ferry.gateway._verify._harness import (
     validate_envoy,
 )
 from ferry.gateway._verify._nginx_conf import render_nginx
+from ferry.gateway._verify._observed import Observed, observed_matches
+from ferry.gateway._verify._run import VerifyReport, verify
 
 __all__ = [
+    "Approximation",
     "DataPlane",
+    "Difference",
     "EchoBackends",
     "Observed",
+    "SimulatorCheck",
+    "VerifyReport",
+    "WeightCheck",
     "backends_of",
     "observed_matches",
     "render_envoy",
@@ -26,4 +34,5 @@ __all__ = [
     "start_envoy",
     "start_nginx",
     "validate_envoy",
+    "verify",
 ]

@@ -17,6 +17,7 @@ __all__ = ["main"]
 def _handler(name: str) -> type[BaseHTTPRequestHandler]:
     class Echo(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True
 
         def _answer(self) -> None:
             length = int(self.headers.get("content-length") or 0)

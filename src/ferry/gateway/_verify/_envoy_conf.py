@@ -133,7 +133,9 @@ def _cors(cors: CorsPolicy) -> dict[str, Any]:
     return out
 
 
-def _envoy_route(router: GatewayRouter, cr: CompiledRoute, addresses: Mapping[str, int], tls: bool) -> dict[str, Any]:
+def _envoy_route(
+    router: GatewayRouter, cr: CompiledRoute, addresses: Mapping[str, int], tls: bool, listener_port: int
+) -> dict[str, Any]:
     out: dict[str, Any] = {"name": cr.name, "match": _route_match(cr.match)}
     per_filter: dict[str, Any] = {}
     if cr.policy.authorization is not None:
@@ -161,8 +163,19 @@ def _envoy_route(router: GatewayRouter, cr: CompiledRoute, addresses: Mapping[st
                 redirect["host_redirect"] = str(spec["hostname"])
             # The Location carries a port only when it is not the final scheme's well-known port (spec rules).
             scheme = str(spec.get("scheme") or ("https" if tls else "http")).lower()
-            if spec.get("port") is not None and int(spec["port"]) != _WELL_KNOWN.get(scheme):
+            if spec.get("port") is not None:
                 redirect["port_redirect"] = int(spec["port"])
+            elif spec.get("scheme"):
+                # The spec's well-known port of the new scheme (Envoy would keep the Host header's port).
+                redirect["port_redirect"] = _WELL_KNOWN.get(scheme, listener_port)
+            elif (
+                spec.get("port") is None
+                and not spec.get("scheme")
+                and spec.get("hostname")
+                and listener_port != _WELL_KNOWN.get(scheme)
+            ):
+                # host_redirect replaces the whole authority: keep the listener port the spec asks for.
+                redirect["port_redirect"] = listener_port
             path = spec.get("path")
             if isinstance(path, Mapping):
                 if path.get("type") == "ReplaceFullPath":
@@ -241,7 +254,7 @@ def _hcm(router: GatewayRouter, table: RouteTable, name: str, addresses: Mapping
             {
                 "name": _safe(f"{name}-{domain}"),
                 "domains": [domain],
-                "routes": [_envoy_route(router, r, addresses, table.tls) for r in vhost.routes],
+                "routes": [_envoy_route(router, r, addresses, table.tls, table.port) for r in vhost.routes],
             }
         )
     return {

@@ -23,10 +23,12 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import urllib.request
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from ferry._kernel import KubeObject, ManagedProcess, find_tool, free_port, wait_for_port
 from ferry.gateway._ingress import IngressInput, read_ingress_input
@@ -60,7 +62,16 @@ class DataPlane:
     process: ManagedProcess | None = None
     admin_port: int | None = None
     router: NginxRouter | GatewayRouter | None = None
-    extra: dict[str, str] = field(default_factory=dict)
+    connections: dict[tuple[int, int, str, str], Any] = field(default_factory=dict, repr=False)
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def close_connections(self) -> None:
+        """Close the replay's kept-alive client connections to this proxy."""
+        with self.lock:
+            conns = list(self.connections.values())
+            self.connections.clear()
+        for conn in conns:
+            conn.close()
 
     @property
     def host(self) -> str:
@@ -114,7 +125,9 @@ def _self_signed(dest: Path) -> tuple[Path, Path]:
             "req",
             "-x509",
             "-newkey",
-            "rsa:2048",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
             "-nodes",
             "-days",
             "2",
@@ -175,7 +188,11 @@ def start_nginx(
         )
         with proc:
             wait_for_port(HOST, http_port, timeout=start_timeout)
-            yield DataPlane("nginx", {("", 80): http_port, ("", 443): https_port}, work, conf, proc, router=router)
+            plane = DataPlane("nginx", {("", 80): http_port, ("", 443): https_port}, work, conf, proc, router=router)
+            try:
+                yield plane
+            finally:
+                plane.close_connections()
 
 
 def _envoy_binary() -> str:
@@ -248,7 +265,11 @@ def start_envoy(
             log_path=work / "envoy.log",
         )
         with proc:
-            yield DataPlane("envoy", dict(ports), work, conf, proc, admin_port=admin, router=router)
+            plane = DataPlane("envoy", dict(ports), work, conf, proc, admin_port=admin, router=router)
+            try:
+                yield plane
+            finally:
+                plane.close_connections()
 
 
 def backends_of(objects: Sequence[KubeObject]) -> list[str]:

@@ -1,0 +1,71 @@
+"""``ferry gateway verify`` end to end: real nginx and real Envoy, expected vs unexpected differences, exit codes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from ferry.testing import run_cli
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+DATA = Path(__file__).parent / "data"
+ING, GW, AUDIT = (
+    str(DATA / n) for n in ("equivalent-ingress.yaml", "equivalent-gateway.yaml", "equivalent-audit.json")
+)
+
+
+def test_equivalent_conversion_passes_with_audited_differences_expected() -> None:
+    result = run_cli(["gateway", "verify", "--ingress", ING, "--gateway", GW, "--audit", AUDIT, "--format", "json"])
+    assert result.exit_code == 0, result.stdout[-2000:] + result.stderr
+    report = result.json()
+    assert report["ok"] is True
+    assert report["differences"]["unexpected"] == 0
+    expected = [d for d in report["differences"]["items"] if d["expected"]]
+    assert expected, "the trailing-slash ssl-redirect difference must be found and classified"
+    slash = [d for d in expected if d["request"]["url"].endswith("/api/")]
+    assert slash and "ssl-redirect on Ingress shop/web" in slash[0]["reason"]
+    assert all(c["agreement"] == 1.0 for c in report["simulator"])
+    assert report["weights"] and all(w["ok"] for w in report["weights"])
+    assert {w["proxy"] for w in report["weights"]} == {"nginx", "envoy"}
+
+
+def test_without_the_audit_the_same_differences_are_unexpected_and_exit_1() -> None:
+    result = run_cli(["gateway", "verify", "--ingress", ING, "--gateway", GW, "--format", "json"])
+    assert result.exit_code == 1
+    report = result.json()
+    assert report["ok"] is False and report["differences"]["unexpected"] > 0
+
+
+def test_a_wrong_conversion_is_caught(tmp_path: Path) -> None:
+    wrong = tmp_path / "gw.yaml"
+    wrong.write_text(
+        Path(GW).read_text().replace("{type: Exact, value: /health}", "{type: PathPrefix, value: /health}")
+    )
+    result = run_cli(
+        ["gateway", "verify", "--ingress", ING, "--gateway", str(wrong), "--audit", AUDIT, "--format", "json"]
+    )
+    assert result.exit_code == 1
+    unexpected = [d for d in result.json()["differences"]["items"] if not d["expected"]]
+    assert any("/health/" in d["request"]["url"] and "backend" in d["fields"] for d in unexpected)
+
+
+def test_user_requests_only_and_text_output(tmp_path: Path) -> None:
+    reqs = tmp_path / "r.jsonl"
+    lines = [
+        {"method": "GET", "url": "https://shop.verify.test/health"},
+        {"method": "GET", "url": "https://shop.verify.test/api/x", "headers": {"X-Canary": "always"}},
+    ]
+    reqs.write_text("\n".join(json.dumps(x) for x in lines))
+    result = run_cli(["gateway", "verify", "--ingress", ING, "--gateway", GW, "--requests", str(reqs), "--no-generate"])
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert "2 requests" in result.stdout and "100.00%" in result.stdout
+
+
+def test_usage_errors() -> None:
+    result = run_cli(["gateway", "verify", "--ingress", ING, "--gateway", GW, "--no-generate"])
+    assert result.exit_code == 2 and "--no-generate needs --requests" in result.stderr
+    result = run_cli(["gateway", "verify", "--ingress", ING, "--gateway", GW, "--audit", "/nonexistent.json"])
+    assert result.exit_code == 2 and "cannot read the audit" in result.stderr
