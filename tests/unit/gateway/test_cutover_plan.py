@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from xml.etree import ElementTree
 
 import pytest
@@ -165,11 +166,35 @@ spec: {ingressClassName: nginx, rules: [{host: shop.example.com}]}
         "external-dns.kubernetes.io/ttl": "60",
     }
     assert notes["HTTPRoute shop/web-shop-example-com"]["external-dns.kubernetes.io/aws-weight"] == "64"
-    assert notes["Gateway shop/nginx"] == {"external-dns.kubernetes.io/target": "192.0.2.20"}
+    # The HTTPRoutes and the Gateway are the ones `ferry gateway convert` makes of the Ingress.
+    assert notes["Gateway gateway-system/nginx"] == {"external-dns.kubernetes.io/target": "192.0.2.20"}
     assert not any("alpha" in key for n in notes.values() for key in n)
     assert plan.phase("lower-ttl").annotations == {"Ingress shop/web": {"external-dns.kubernetes.io/ttl": "60"}}
     assert "Ingress shop/web" not in plan.phase("remove-old").annotations
     assert plan.spec.old.target.record_type == "A"
+
+
+def test_the_conversion_of_the_example_estate_names_every_route(repo: Path) -> None:
+    from ferry.gateway._cutover._inputs import read_objects
+
+    objects = read_objects([repo / "examples" / "estate"])
+    plan = plan_from_objects(PlanRequest(old_target="192.0.2.10", new_target="192.0.2.20"), objects)
+    notes = plan.phase("shift-1").annotations
+    routes = {ref for ref in notes if ref.startswith(("HTTPRoute", "GRPCRoute"))}
+    assert "HTTPRoute shop/storefront-shop-example-com" in routes
+    assert any(ref.startswith("GRPCRoute ") for ref in routes)
+    assert "grpc.ml.example.com" in plan.spec.hostnames
+    gateways = [ref for ref in notes if ref.startswith("Gateway ")]
+    assert len(gateways) == 1
+    assert not any("derived" in w for w in plan.warnings)
+
+
+def test_routes_are_derived_when_the_conversion_has_none() -> None:
+    text = "apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: {name: w, namespace: n}\n"
+    text += "spec: {tls: [{hosts: [only-tls.example.com]}]}\n"
+    plan = plan_from_objects(PlanRequest(old_target="192.0.2.10", new_target="192.0.2.20"), parse_manifests(text, "i"))
+    assert "HTTPRoute n/w-only-tls-example-com" in plan.phase("shift-1").annotations
+    assert any("derived as <ingress>-<host>" in w for w in plan.warnings)
 
 
 def test_existing_httproutes_and_gateway_are_used_as_given() -> None:

@@ -1,7 +1,8 @@
 """Real nginx serving the Ingresses and real Envoy serving the Gateway API side, as rehearsal sides (I/O).
 
 Both come from the verify harness (:mod:`ferry.gateway._verify`): nginx with ingress-nginx's semantics rendered from
-the Ingresses, Envoy from a static bootstrap rendered from the Gateway API objects, both in front of the same echo
+the Ingresses, Envoy from a static bootstrap rendered from the Gateway API objects (those given, else what
+``ferry gateway convert`` makes of the Ingresses), both in front of the same echo
 backends (the rehearsal's own, which can hold a request for ``delay_ms``). They listen on 127.0.0.1; the DNS server
 answers a distinct loopback address per side (the "load balancer" address) and clients connect to the side's real
 listener for it.
@@ -21,6 +22,7 @@ import urllib.request
 from collections.abc import Sequence
 
 from ferry._kernel._manifests import KubeObject
+from ferry.gateway._cutover._converted import converted_objects
 from ferry.gateway._cutover._rehearsal import SidePair
 from ferry.gateway._cutover._sides import EchoBackendProcess, Side
 from ferry.gateway._cutover._translate import GATEWAY_NAME, gateway_api_for
@@ -137,6 +139,22 @@ class EnvoySide(_PlaneSide):
         return False
 
 
+def _http_gateway(objects: Sequence[KubeObject]) -> str | None:
+    """The Gateway with the most hostnames on HTTP/HTTPS listeners (its listeners are the ones the load uses)."""
+    best: tuple[int, str] | None = None
+    for obj in objects:
+        if obj.kind != "Gateway" or obj.group != "gateway.networking.k8s.io":
+            continue
+        spec = obj.body.get("spec") if isinstance(obj.body.get("spec"), dict) else {}
+        listeners = [x for x in (spec or {}).get("listeners") or [] if isinstance(x, dict)]
+        web = [x for x in listeners if x.get("protocol") in ("HTTP", "HTTPS")]
+        if not any(x.get("port") == 80 for x in web):
+            continue
+        score = (len({x.get("hostname") for x in web}), f"{obj.namespace or 'default'}/{obj.name}")
+        best = score if best is None or score[0] > best[0] else best
+    return best[1] if best else None
+
+
 def harness_sides(objects: Sequence[KubeObject]) -> SidePair:
     """Old side: real nginx serving the Ingresses in ``objects``; new side: real Envoy serving the Gateway and
     HTTPRoutes in ``objects`` or, when there are none, the rehearsal's translation of the Ingresses."""
@@ -145,13 +163,16 @@ def harness_sides(objects: Sequence[KubeObject]) -> SidePair:
     routes = [o for o in objects if o.kind == "HTTPRoute"]
     if gateways and routes:
         gw_objects = [o for o in objects if o.group in ("gateway.networking.k8s.io", "gateway.envoyproxy.io", "")]
-        first = gateways[0]
-        gateway = f"{first.namespace or 'default'}/{first.name}"
         described = "the Gateway API objects given"
     else:
-        gw_objects = gateway_api_for(ingresses)
-        gateway = f"default/{GATEWAY_NAME}"
-        described = "the rehearsal's host/path/backend translation of the Ingresses"
+        converted, problem = converted_objects(objects)
+        if converted:
+            gw_objects = [*converted, *(o for o in objects if o.kind in ("Service", "Secret") and o.group == "")]
+            described = "the conversion of the Ingresses (ferry gateway convert)"
+        else:
+            gw_objects = gateway_api_for(ingresses)
+            described = f"a host/path/backend translation of the Ingresses (the conversion failed: {problem})"
+    gateway = _http_gateway(gw_objects) or f"default/{GATEWAY_NAME}"
     keys = backends_of([*ingresses, *gw_objects])
 
     def make(stack: contextlib.ExitStack) -> tuple[Side, Side]:

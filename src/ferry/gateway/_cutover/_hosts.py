@@ -1,7 +1,8 @@
 """Which hostnames a cutover moves, and which objects publish them (pure).
 
-Ingresses (``spec.rules[].host``, ``spec.tls[].hosts``) are the old side; HTTPRoutes (``spec.hostnames``) the new
-one. A hostname external-dns publishes comes from exactly these fields, so these are the records the cutover weighs.
+Ingresses (``spec.rules[].host``, ``spec.tls[].hosts``) are the old side; HTTPRoutes, GRPCRoutes and TLSRoutes
+(``spec.hostnames``) the new one. external-dns publishes hostnames from exactly these fields, so these are the
+records the cutover weighs.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from ferry.gateway._cutover._errors import CutoverError
 __all__ = ["HostSource", "derived_routes", "hostnames_of", "sources_of"]
 
 _INGRESS_GROUPS = ("networking.k8s.io", "extensions")
+_ROUTE_KINDS = ("HTTPRoute", "GRPCRoute", "TLSRoute")
 
 
 @dataclass(frozen=True)
@@ -90,7 +92,7 @@ def sources_of(objects: Iterable[KubeObject]) -> tuple[list[HostSource], list[Ho
     for obj in objects:
         if obj.kind == "Ingress" and obj.group in _INGRESS_GROUPS:
             hosts, bucket = _ingress_hosts(obj), old
-        elif obj.kind == "HTTPRoute" and obj.group == "gateway.networking.k8s.io":
+        elif obj.kind in _ROUTE_KINDS and obj.group == "gateway.networking.k8s.io":
             hosts, bucket = _route_hosts(obj), new
         else:
             continue

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from ferry._kernel._manifests import KubeObject
+from ferry.gateway._cutover._converted import converted_objects
 from ferry.gateway._cutover._errors import UnsafePlanError
 from ferry.gateway._cutover._hosts import HostSource, derived_routes, sources_of
 from ferry.gateway._cutover._model import CutoverSpec, Endpoint, Gates, Plan, Target
@@ -72,8 +73,17 @@ def plan_from_objects(request: PlanRequest, objects: Iterable[KubeObject] = ()) 
     """The plan for the hostnames the objects publish (plus ``request.hosts``)."""
     found = list(objects)
     old_sources, new_sources = sources_of(found)
+    notes: list[str] = []
     if old_sources and not new_sources:
-        new_sources = derived_routes(old_sources)
+        converted, problem = converted_objects(found)
+        _, new_sources = sources_of(converted)
+        found += [o for o in converted if o.kind == "Gateway"]
+        if not new_sources:
+            new_sources = derived_routes(old_sources)
+            notes.append(
+                "the HTTPRoute names are derived as <ingress>-<host>"
+                + (f" (the conversion failed: {problem})" if problem else "")
+            )
     hosts = {h.lower().rstrip(".") for h in request.hosts}
     hosts.update(h for source in (*old_sources, *new_sources) for h in source.hosts)
     old = Endpoint(
@@ -103,4 +113,5 @@ def plan_from_objects(request: PlanRequest, objects: Iterable[KubeObject] = ()) 
         client_cache_s=request.client_cache_s,
     )
     gateway = request.gateway or _gateway(found, old_sources)
-    return build_plan(spec, old_sources, new_sources, gateway)
+    plan = build_plan(spec, old_sources, new_sources, gateway)
+    return replace(plan, warnings=(*plan.warnings, *notes)) if notes else plan

@@ -81,7 +81,7 @@ class RehearsalConfig:
     ttl_s: int = 60
     current_ttl_s: int = 300
     weights: tuple[tuple[int, int], ...] = PROFILES["standard"]
-    gates: Gates = field(default_factory=lambda: Gates(max_error_rate=0.0, max_p99_ms=1000.0, window_s=300))
+    gates: Gates = field(default_factory=lambda: Gates(max_error_rate=0.0, max_p99_ms=5000.0, window_s=300))
     load: LoadProfile = field(default_factory=LoadProfile)
     strategies: tuple[str, ...] = ("naive", "plan")
 

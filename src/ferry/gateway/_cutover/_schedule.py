@@ -293,10 +293,13 @@ def _warnings(spec: CutoverSpec, old: Sequence[HostSource], new: Sequence[HostSo
         for source in sources:
             for host in source.hosts:
                 owners.setdefault(host, []).append(source.ref)
-        for host, refs in sorted(owners.items()):
-            if len(refs) > 1:
-                out.append(
-                    f"{host} is published by {len(refs)} {side}-side objects ({', '.join(refs)}); they must carry "
-                    "identical external-dns annotations or external-dns sees conflicting endpoints"
-                )
+        shared = sorted((host, refs) for host, refs in owners.items() if len(refs) > 1)
+        if shared:
+            host, refs = shared[0]
+            more = f" and {len(shared) - 1} more" if len(shared) > 1 else ""
+            out.append(
+                f"{len(shared)} hostname(s) are published by several {side}-side objects ({host}: "
+                f"{', '.join(refs)}{more}); the plan annotates them identically, keep them identical or external-dns "
+                "sees conflicting endpoints"
+            )
     return out
