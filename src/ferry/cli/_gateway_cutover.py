@@ -36,7 +36,13 @@ def cutover() -> None:
 @click.option("--ttl", type=int, default=60, show_default=True, help="The TTL during the cutover (s).")
 @click.option("--old-ttl", type=int, help="TTL of the old weighted record, if it must differ (refused).")
 @click.option("--new-ttl", type=int, help="TTL of the new weighted record, if it must differ (refused).")
-@click.option("--profile", type=click.Choice(["cautious", "standard", "fast"]), default="standard", show_default=True)
+@click.option(
+    "--profile",
+    type=click.Choice(["cautious", "standard", "fast"]),
+    default="standard",
+    show_default=True,
+    help="Risk profile: the shift steps (cautious 0.4 % → 100 % in 7, standard 5 % → 100 % in 4, fast 2).",
+)
 @click.option("--steps", type=int, help="Number of shift steps instead of a profile.")
 @click.option("--weights", help="Explicit shift steps OLD:NEW,... (for example 242:13,192:64,0:255).")
 @click.option("--max-error-rate", type=float, default=0.001, show_default=True, help="Gate: error rate per endpoint.")
@@ -148,7 +154,13 @@ def _print_plan(result: Any, written: list[str]) -> None:
 @click.option("--time-compression", type=float, default=120.0, show_default=True, help="Divide every duration by N.")
 @click.option("--ttl", type=int, default=60, show_default=True, help="The TTL during the cutover (s).")
 @click.option("--current-ttl", type=int, default=300, show_default=True, help="The TTL the names have today (s).")
-@click.option("--profile", type=click.Choice(["cautious", "standard", "fast"]), default="standard", show_default=True)
+@click.option(
+    "--profile",
+    type=click.Choice(["cautious", "standard", "fast"]),
+    default="standard",
+    show_default=True,
+    help="Risk profile of the plan strategy's shift steps.",
+)
 @click.option("--clients", type=int, default=16, show_default=True, help="Concurrent clients.")
 @click.option(
     "--strategy",

@@ -68,11 +68,11 @@ def test_rehearsal_with_python_sides_shows_the_mechanics(ingress_file: Path, tmp
     svg = tmp_path / "chart.svg"
     result = run_cli(
         ["gateway", "cutover", "rehearse", "--ingress", str(ingress_file), "--sides", "python-echo",
-         "--time-compression", "300", "--svg", str(svg), "--format", "json"]
+         "--time-compression", "500", "--svg", str(svg), "--format", "json"]
     )  # fmt: skip
     assert result.exit_code == 0, result.stderr
     data = result.json()
-    _check_result(data, 300.0)
+    _check_result(data, 500.0)
     assert data["sides"].startswith("python-echo")
     assert svg.read_text().startswith("<svg")
 
@@ -92,6 +92,21 @@ def test_rehearsal_against_real_nginx_and_envoy(ingress_file: Path) -> None:
         "api.example.com": "http://api.example.com/v1",
         "shop.example.com": "https://shop.example.com/api",
     }
+
+
+@pytest.mark.slow
+def test_rehearsal_of_the_example_estate_by_default(repo: Path) -> None:
+    result = run_cli(
+        ["gateway", "cutover", "rehearse", "--time-compression", "400", "--format", "json"], cwd=str(repo)
+    )  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    data = result.json()
+    assert data["time_compression"] == 400.0 and "conversion of the Ingresses" in data["sides"]
+    naive, plan = data["strategies"]
+    assert (naive["name"], plan["name"]) == ("naive", "plan")
+    assert naive["failed"] + naive["reset"] > 0
+    assert plan["failed"] == 0 and plan["reset"] == 0 and plan["sent"] > 100
+    assert len(plan["routes"]) >= 4  # hostnames both nginx and the converted Envoy serve from a backend
 
 
 def test_naive_only_text_report(ingress_file: Path) -> None:
