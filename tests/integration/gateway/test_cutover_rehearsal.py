@@ -175,3 +175,21 @@ def test_a_failed_gate_rolls_the_weights_back(ingress_file: Path) -> None:
     rollback = next(s for s in plan["steps"] if s["key"] == "rollback")
     assert rollback["weights"] == {"old": 255, "new": 0} and rollback["share"]["old"] == 1.0
     assert plan["lost"] == 0
+
+
+def test_envoy_drains_gracefully_and_finishes_requests_in_flight() -> None:
+    objects = parse_manifests(INGRESS.replace("  tls: [{hosts: [shop.example.com], secretName: shop-tls}]\n", ""), "i")
+    pair = harness_sides(objects)
+    with contextlib.ExitStack() as stack:
+        _old, new = pair.make(stack)
+        stack.callback(new.close)
+        new.start()
+        assert probe(new, "shop.example.com", "/api", tls=False)[0] == 200
+        outcome: list[int] = []
+        worker = threading.Thread(target=_long_request, args=(new, "shop.example.com", outcome))
+        worker.start()
+        time.sleep(0.4)
+        assert new.drain(10.0)  # /drain_listeners?graceful, then no connection left
+        worker.join(10)
+        assert outcome == [200]
+        assert probe(new, "shop.example.com", "/api", tls=False)[0] == 0  # the listener is gone
