@@ -136,7 +136,11 @@ def main() -> None:
     parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        print(json.dumps(run_once(args.child)))
+        from ferry.gateway._bulk import bulk_work
+
+        with bulk_work():  # as the CLI does
+            result = run_once(args.child)
+        print(json.dumps(result))
         return
     rows = []
     for size in args.sizes:

@@ -98,6 +98,13 @@ def convert(output: str, output_format: str, **params: Any) -> None:
 
     PATHS are files or directories of manifests (multi-document YAML, kind: List, cluster dumps) or '-' for stdin.
     """
+    from ferry.gateway._bulk import bulk_work
+
+    with bulk_work():
+        _convert(output, output_format, params)
+
+
+def _convert(output: str, output_format: str, params: dict[str, Any]) -> None:
     from ferry._kernel import atomic_write_text
     from ferry.gateway._audit import build_audit
     from ferry.gateway._convert import Channel, ConvertOptions, Target
@@ -181,6 +188,13 @@ def _print_summary(conversion: Any, audit_result: Any, output: str) -> None:
 @click.option("-o", "--output", "output_file", type=click.Path(dir_okay=False), help="Write the report to a file.")
 def audit(output_format: str, target: str, fail_on: str, output_file: str | None, **params: Any) -> None:
     """Account for every ingress-nginx annotation: status per target, parity matrix, recommendation."""
+    from ferry.gateway._bulk import bulk_work
+
+    with bulk_work():
+        _audit(output_format, target, fail_on, output_file, params)
+
+
+def _audit(output_format: str, target: str, fail_on: str, output_file: str | None, params: dict[str, Any]) -> None:
     import json
 
     from ferry._kernel import atomic_write_text

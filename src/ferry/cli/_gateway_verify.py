@@ -24,10 +24,13 @@ def _load(paths: Sequence[str], what: str) -> list[Any]:
     return objects
 
 
-def _ingress_input(paths: Sequence[str], configmap: str | None) -> Any:
-    from ferry.gateway import read_ingress_input
+def _ingress_objects_input(paths: Sequence[str], configmap: str | None) -> Any:
+    """The Ingress input with the Secrets and Services among the files (basic auth, named ports)."""
+    from ferry.gateway import NginxRouter, read_ingress_input
+    from ferry.gateway._simulate._gwapi_model import secrets_of, service_ports_of
 
-    return read_ingress_input(_load(paths, "--ingress"), configmap=configmap)
+    objects = _load(paths, "--ingress")
+    return NginxRouter(read_ingress_input(objects, configmap=configmap), secrets_of(objects), service_ports_of(objects))
 
 
 def _read_requests(path: str) -> list[Any]:
@@ -81,7 +84,7 @@ def simulate(
             raise UsageError("-H and --client-ip go with --request; put them in the JSONL lines with --requests")
         requests = _read_requests(str(requests_file))
     sim = Simulator(
-        _ingress_input(ingress_files, configmap) if ingress_files else None,
+        _ingress_objects_input(ingress_files, configmap) if ingress_files else None,
         _load(gateway_files, "--gateway") if gateway_files else None,
     )
     results = sim.run(requests)
@@ -148,7 +151,13 @@ def _read_audit(path: str) -> list[Any]:
 
 @click.command()
 @click.option("--ingress", "ingress_files", multiple=True, required=True, metavar="FILE", help="Ingress manifests.")
-@click.option("--gateway", "gateway_files", multiple=True, required=True, metavar="FILE", help="Converted manifests.")
+@click.option(
+    "--gateway",
+    "gateway_files",
+    multiple=True,
+    metavar="FILE",
+    help="Converted manifests (default: convert --ingress now, with the conversion's audit).",
+)
 @click.option("--requests", "requests_file", metavar="FILE.jsonl", help="Extra requests to replay (JSON lines).")
 @click.option("--audit", "audit_file", metavar="FILE.json", help="The conversion audit: approximations are expected.")
 @click.option("--no-generate", is_flag=True, help="Replay only --requests, do not generate a corpus from the routes.")
@@ -171,6 +180,9 @@ def verify(
 ) -> None:
     """Replay traffic through a real nginx (the Ingresses) and a real Envoy (the Gateway API resources).
 
+    Without --gateway the Ingresses are converted first (as ferry gateway convert does) and the conversion's audit
+    says which differences are expected.
+
     Lists every request whose outcome differs, expected (the audit said approximate) or unexpected, checks the
     simulator against each proxy and weighted splits statistically. Exit 1 on any unexpected difference.
     """
@@ -180,10 +192,21 @@ def verify(
         raise UsageError("--no-generate needs --requests FILE.jsonl")
     if samples < 20:
         raise UsageError("--samples must be at least 20 for the statistical check")
-    data = _ingress_input(ingress_files, configmap)
-    gateway_objects = _load(gateway_files, "--gateway")
-    extra = _read_requests(requests_file) if requests_file else []
+    from ferry.gateway import read_ingress_input
+    from ferry.gateway._simulate._gwapi_model import secrets_of, service_ports_of
+    from ferry.gateway._verify import convert_for_verify
+
+    ingress_objects = _load(ingress_files, "--ingress")
+    data = read_ingress_input(ingress_objects, configmap=configmap)
     approximations = _read_audit(audit_file) if audit_file else []
+    if gateway_files:
+        gateway_objects = _load(gateway_files, "--gateway")
+    else:
+        gateway_objects, audited = convert_for_verify(ingress_objects)
+        approximations += audited
+    extra = _read_requests(requests_file) if requests_file else []
+    secrets = secrets_of(ingress_objects)
+    services = service_ports_of(ingress_objects)
     if output_format == "json":
         report = run_verify(
             data,
@@ -206,6 +229,8 @@ def verify(
                 generate=not no_generate,
                 approximations=approximations,
                 samples=samples,
+                secrets=secrets,
+                services=services,
                 progress=lambda done, total: bar.update(task, completed=done, total=total),
             )
         _print_report(report, max_differences)
@@ -245,9 +270,9 @@ def _print_report(report: Any, limit: int) -> None:
         for col in ("proxy", "request", "expected", "observed", "ok"):
             w.add_column(col)
         for check in report.weights:
-            obs = {k: f"{v / check.samples:.2f}" for k, v in check.observed.items()}
-            exp = {k: f"{v:.2f}" for k, v in check.expected.items()}
-            w.add_row(check.proxy, check.request.url, str(exp), str(obs), "yes" if check.ok else "[red]no[/red]")
+            exp = " / ".join(f"{k} {v:.2f}" for k, v in check.expected.items())
+            obs = " / ".join(f"{k} {check.observed.get(k, 0) / check.samples:.2f}" for k in check.expected)
+            w.add_row(check.proxy, check.request.url, exp, obs, "yes" if check.ok else "[red]no[/red]")
         out.print(w)
     shown = sorted(report.differences, key=lambda d: d.expected)[:limit]
     if shown:

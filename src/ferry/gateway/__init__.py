@@ -1,9 +1,18 @@
 """ferry.gateway: from ingress-nginx to Gateway API.
 
-The Ingress input model (typed, frozen, pure) is documented in :mod:`ferry.gateway._ingress`; the annotation
-catalogue in :mod:`ferry.gateway._catalogue`.
+* The Ingress input model (typed, frozen, pure; stable API): :func:`read_ingress_input` and the dataclasses it
+  returns — documented in :mod:`ferry.gateway._ingress`.
+* The annotation catalogue (:data:`ANNOTATIONS`, :data:`CATALOGUE`) and the parity of each key across six targets
+  (:data:`PARITY`, :func:`parity_for`).
+* The conversion: :func:`convert` (``IngressInput`` → :class:`Conversion` of Gateway API / Envoy Gateway objects,
+  per-annotation :class:`Outcome` s, differences, ownership).
+* The audit: :func:`build_audit` → :class:`Audit` (``to_dict()`` is the JSON the CLI prints), :func:`render_markdown`,
+  :func:`render_html`.
+* I/O adapters: :func:`load_objects` (files, directories, stdin) and :func:`read_cluster` (read-only, kubeconfig;
+  needs ``ferry[gateway]``).
 """
 
+from ferry.gateway._audit import Audit, AuditEntry, IngressAudit, build_audit, render_html, render_markdown
 from ferry.gateway._catalogue import (
     ANNOTATIONS,
     CATALOGUE,
@@ -12,6 +21,19 @@ from ferry.gateway._catalogue import (
     Risk,
     ValueKind,
     lookup_annotation,
+)
+from ferry.gateway._cluster import read_cluster
+from ferry.gateway._convert import (
+    DIFFERENCE_ANNOTATION,
+    Channel,
+    Conversion,
+    ConvertOptions,
+    Outcome,
+    Ownership,
+    Status,
+    Target,
+    convert,
+    services_from,
 )
 from ferry.gateway._cutover import (  # the weighted-DNS cutover: ferry gateway cutover plan / rehearse
     PROFILES as CUTOVER_PROFILES,
@@ -70,6 +92,8 @@ from ferry.gateway._ingress import (
     read_ingress_input,
     typed_value,
 )
+from ferry.gateway._parity import PARITY, Parity, ParityEntry, parity_for
+from ferry.gateway._report import conversion_files, conversion_report, yaml_stream
 from ferry.gateway._simulate import (
     BadRequestSpecError,
     DataPlaneError,
@@ -95,13 +119,20 @@ __all__ = [
     "CUTOVER_PROFILES",
     "DEFAULT_ANNOTATION_PREFIX",
     "DEFAULT_CONTROLLER",
+    "DIFFERENCE_ANNOTATION",
+    "PARITY",
     "AnnotationSpec",
     "AnnotationValue",
     "AnnotationValueError",
+    "Audit",
+    "AuditEntry",
     "BadRequestSpecError",
+    "Channel",
     "ClassSource",
     "ClusterReadError",
     "ControllerConfig",
+    "Conversion",
+    "ConvertOptions",
     "CutoverEndpoint",
     "CutoverError",
     "CutoverGates",
@@ -115,6 +146,7 @@ __all__ = [
     "GatewayRouter",
     "HostSource",
     "Ingress",
+    "IngressAudit",
     "IngressBackend",
     "IngressClass",
     "IngressInput",
@@ -124,6 +156,10 @@ __all__ = [
     "IngressRule",
     "IngressTLS",
     "NginxRouter",
+    "Outcome",
+    "Ownership",
+    "Parity",
+    "ParityEntry",
     "PathType",
     "RehearsalLossError",
     "ResourceBackend",
@@ -135,18 +171,25 @@ __all__ = [
     "SimRequest",
     "SimulationResult",
     "Simulator",
+    "Status",
     "StreamService",
+    "Target",
     "UnsafePlanError",
     "ValueKind",
     "VerificationFailedError",
+    "build_audit",
     "build_plan",
     "check_change_batch",
     "check_draining",
+    "conversion_files",
+    "conversion_report",
+    "convert",
     "draining_settings",
     "hostnames_of",
     "ingress_nginx_order",
     "load_objects",
     "lookup_annotation",
+    "parity_for",
     "parse_controller_config",
     "parse_duration",
     "parse_gateway_objects",
@@ -157,11 +200,16 @@ __all__ = [
     "parse_stream_services",
     "plan_from_objects",
     "plan_markdown",
+    "read_cluster",
     "read_ingress_input",
+    "render_html",
+    "render_markdown",
     "request_from_json",
+    "services_from",
     "simulate",
     "timeline_svg",
     "typed_value",
     "weights_for_steps",
     "write_cutover_plan",
+    "yaml_stream",
 ]

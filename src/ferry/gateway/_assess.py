@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from ferry._kernel import Artifact, Chart, Estate, Finding, Section, Severity, SourceRef
+from ferry._kernel import Artifact, Chart, Estate, Finding, KubeObject, Section, Severity, SourceRef
 from ferry.gateway._audit import TARGETS, build_audit, render_markdown
+from ferry.gateway._bulk import bulk_work
 from ferry.gateway._convert import Status, Target, convert, services_from
 from ferry.gateway._ingress import read_ingress_input
 from ferry.gateway._report import yaml_stream
@@ -15,7 +16,11 @@ _SEVERITY = {Status.NONE: Severity.WARNING, Status.MANUAL: Severity.WARNING, Sta
 
 def assess_gateway(estate: Estate) -> Section:
     """Audit every Ingress of the estate for the move to Gateway API (Envoy Gateway by default)."""
-    objects = list(estate.objects)
+    with bulk_work():
+        return _assess(list(estate.objects))
+
+
+def _assess(objects: list[KubeObject]) -> Section:
     data = read_ingress_input(objects)
     if not data.ingresses and not data.problems:
         return Section("gateway", "No Ingresses in the estate: nothing to migrate.")

@@ -14,7 +14,6 @@ from __future__ import annotations
 import html
 import json
 from collections import Counter
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -143,13 +142,16 @@ class Audit:
         return {"ingresses": [i.to_dict() for i in self.ingresses], "summary": self.summary()}
 
 
+_STATUSES = {key: {t: p.status(t) for t in TARGETS} for key, p in PARITY.items()}
+
+
 def _entry(ingress: Ingress, key: str, outcome: Outcome | None) -> AuditEntry:
     value = ingress.annotations[key]
     parity = PARITY.get(value.canonical)
     if parity is None:
         statuses = dict.fromkeys(TARGETS, Status.NONE)
         return AuditEntry(value.full_key, value.raw, statuses, "unknown annotation: ingress-nginx ignores it")
-    statuses = {t: parity.status(t) for t in TARGETS}
+    statuses = dict(_STATUSES[value.canonical])
     note = parity.targets[Target.ENVOY_GATEWAY].note
     if outcome is not None:
         statuses[Target.ENVOY_GATEWAY] = outcome.status
@@ -164,16 +166,18 @@ def build_audit(data: IngressInput, conversion: Conversion | None = None) -> Aud
     """The audit of every annotation of every Ingress; ``conversion`` (Envoy Gateway) refines that column."""
     outcomes = {(o.namespace, o.name, o.key): o for o in conversion.outcomes} if conversion else {}
     ingresses = []
-    counts: dict[Target, Counter[Status]] = {t: Counter() for t in TARGETS}
+    tally: Counter[tuple[Target, Status]] = Counter()
     for ingress in sorted(data.ingresses, key=lambda i: (i.namespace, i.name)):
         entries = []
         for key in sorted(ingress.annotations):
             canonical = ingress.annotations[key].canonical
             entry = _entry(ingress, key, outcomes.get((ingress.namespace, ingress.name, canonical)))
             entries.append(entry)
-            for target, status in entry.status.items():
-                counts[target][status] += 1
+            tally.update(entry.status.items())
         ingresses.append(IngressAudit(ingress.namespace, ingress.name, tuple(entries)))
+    counts: dict[Target, Counter[Status]] = {t: Counter() for t in TARGETS}
+    for (target, status), number in tally.items():
+        counts[target][status] = number
     problems = tuple(str(p) for p in data.problems)
     differences = tuple(conversion.differences) if conversion else ()
     return Audit(tuple(ingresses), problems, differences, counts)
@@ -286,7 +290,3 @@ def render_html(audit: Audit) -> str:
     data = esc(json.dumps(summary["targets"], sort_keys=True))
     parts.append(f"<script type='application/json' id='parity'>{data}</script></body></html>")
     return "".join(parts)
-
-
-def worst_status(audits: Sequence[IngressAudit], target: Target) -> Status:
-    return max((a.worst(target) for a in audits), key=lambda s: s.rank, default=Status.EXACT)

@@ -12,6 +12,7 @@ from enum import StrEnum
 from types import MappingProxyType
 
 __all__ = [
+    "ALIASES",
     "ANNOTATIONS",
     "CATALOGUE",
     "DEFAULT_ANNOTATION_PREFIX",
@@ -323,6 +324,9 @@ def _index(specs: tuple[AnnotationSpec, ...]) -> MappingProxyType[str, Annotatio
 
 CATALOGUE = _index(ANNOTATIONS)
 """Every annotation key and alias → its :class:`AnnotationSpec`."""
+
+ALIASES: dict[str, str] = {alias: spec.key for spec in ANNOTATIONS for alias in spec.aliases}
+"""Alias → canonical key (``whitelist-source-range`` → ``allowlist-source-range``)."""
 
 
 def lookup_annotation(key: str) -> AnnotationSpec | None:

@@ -19,7 +19,26 @@ _UNPRINTABLE = re.compile("[\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff\ud800-\udfff
 _RESERVED = frozenset({"y", "n", "yes", "no", "true", "false", "on", "off", "null"})
 
 
+_CACHE: dict[str, str] = {}
+
+
+def _text(text: str) -> str:
+    found = _CACHE.get(text)
+    if found is not None:
+        return found
+    if _PLAIN.match(text) and text.lower() not in _RESERVED:
+        out = text
+    else:
+        quoted = json.dumps(text, ensure_ascii=False)
+        out = _UNPRINTABLE.sub(lambda m: f"\\u{ord(m.group()):04x}", quoted)
+    if len(_CACHE) < 100_000:
+        _CACHE[text] = out
+    return out
+
+
 def _scalar(value: Any) -> str:
+    if type(value) is str:
+        return _text(value)
     if value is None:
         return "null"
     if value is True:
@@ -28,54 +47,65 @@ def _scalar(value: Any) -> str:
         return "false"
     if isinstance(value, int | float):
         return json.dumps(value)
-    text = str(value)
-    if _PLAIN.match(text) and text.lower() not in _RESERVED:
-        return text
-    quoted = json.dumps(text, ensure_ascii=False)
-    return _UNPRINTABLE.sub(lambda m: f"\\u{ord(m.group()):04x}", quoted)
+    return _text(str(value))
+
+
+def _kind(value: Any) -> int:
+    """0 scalar, 1 non-empty mapping, 2 non-empty list, 3 empty mapping, 4 empty list (dict/list fast paths)."""
+    kind = type(value)
+    if kind is str:
+        return 0
+    if kind is dict or (kind is not list and isinstance(value, Mapping)):
+        return 1 if value else 3
+    if kind is list or kind is tuple:
+        return 2 if value else 4
+    return 0
+
+
+def _leaf(value: Any, kind: int) -> str:
+    if kind == 0:
+        return _text(value) if type(value) is str else _scalar(value)
+    return "{}" if kind == 3 else "[]"
 
 
 def _emit(value: Any, indent: str, out: list[str]) -> None:
-    if isinstance(value, Mapping):
+    append = out.append
+    if _kind(value) == 1:
+        inner = indent + "  "
         for key, item in value.items():
-            name = _scalar(key)
-            if isinstance(item, Mapping) and item:
-                out.append(f"{indent}{name}:\n")
-                _emit(item, indent + "  ", out)
-            elif isinstance(item, list) and item:
-                out.append(f"{indent}{name}:\n")
+            name = _text(key) if type(key) is str else _scalar(key)
+            kind = _kind(item)
+            if kind == 1:
+                append(f"{indent}{name}:\n")
+                _emit(item, inner, out)
+            elif kind == 2:
+                append(f"{indent}{name}:\n")
                 _emit(item, indent, out)
             else:
-                out.append(f"{indent}{name}: {_empty_or_scalar(item)}\n")
+                append(f"{indent}{name}: {_leaf(item, kind)}\n")
         return
+    dash, cont, deep, list_inner = f"{indent}- ", f"{indent}  ", indent + "    ", indent + "  "
     for item in value:
-        if isinstance(item, Mapping) and item:
-            first = True
+        kind = _kind(item)
+        if kind == 1:
+            lead = dash
             for key, sub in item.items():
-                lead = f"{indent}- " if first else f"{indent}  "
-                first = False
-                name = _scalar(key)
-                if isinstance(sub, Mapping) and sub:
-                    out.append(f"{lead}{name}:\n")
-                    _emit(sub, indent + "    ", out)
-                elif isinstance(sub, list) and sub:
-                    out.append(f"{lead}{name}:\n")
-                    _emit(sub, indent + "  ", out)
+                name = _text(key) if type(key) is str else _scalar(key)
+                sub_kind = _kind(sub)
+                if sub_kind == 1:
+                    append(f"{lead}{name}:\n")
+                    _emit(sub, deep, out)
+                elif sub_kind == 2:
+                    append(f"{lead}{name}:\n")
+                    _emit(sub, list_inner, out)
                 else:
-                    out.append(f"{lead}{name}: {_empty_or_scalar(sub)}\n")
-        elif isinstance(item, list) and item:
-            out.append(f"{indent}-\n")
-            _emit(item, indent + "  ", out)
+                    append(f"{lead}{name}: {_leaf(sub, sub_kind)}\n")
+                lead = cont
+        elif kind == 2:
+            append(f"{indent}-\n")
+            _emit(item, list_inner, out)
         else:
-            out.append(f"{indent}- {_empty_or_scalar(item)}\n")
-
-
-def _empty_or_scalar(value: Any) -> str:
-    if isinstance(value, Mapping):
-        return "{}"
-    if isinstance(value, list):
-        return "[]"
-    return _scalar(value)
+            append(f"{dash}{_leaf(item, kind)}\n")
 
 
 def dump_value(value: Mapping[str, Any]) -> str:

@@ -69,3 +69,17 @@ def test_usage_errors() -> None:
     assert result.exit_code == 2 and "--no-generate needs --requests" in result.stderr
     result = run_cli(["gateway", "verify", "--ingress", ING, "--gateway", GW, "--audit", "/nonexistent.json"])
     assert result.exit_code == 2 and "cannot read the audit" in result.stderr
+
+
+def test_example_estate_converted_and_verified_with_full_simulator_agreement(repo: Path) -> None:
+    """The example estate end to end: converted by ferry, replayed through both proxies; the simulator agrees."""
+    result = run_cli(["gateway", "verify", "--ingress", str(repo / "examples" / "estate"), "--format", "json"])
+    assert result.exit_code in (0, 1), result.stderr
+    report = result.json()
+    assert report["requests"] >= 100
+    assert [c["agreement"] for c in report["simulator"]] == [1.0, 1.0], report["simulator"]
+    assert report["weights"] and all(w["ok"] for w in report["weights"])
+    assert report["approximations"], "the conversion's audit feeds the classification"
+    assert report["differences"]["expected"] > 0
+    if result.exit_code == 1:
+        assert report["differences"]["unexpected"] > 0 and "verification failed" in result.stderr

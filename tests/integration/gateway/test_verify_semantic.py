@@ -13,8 +13,9 @@ import pytest
 
 from ferry._kernel import parse_manifests
 from ferry.gateway import read_ingress_input
-from ferry.gateway._simulate import parse_gateway_objects
+from ferry.gateway._simulate import build_server_table, parse_gateway_objects
 from ferry.gateway._simulate._corpus import generate_corpus
+from ferry.gateway._simulate._gwapi_model import secrets_of
 from ferry.gateway._verify import backends_of, observed_matches, send, start_echo_backends, start_envoy, start_nginx
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -35,10 +36,10 @@ def _id(path: Path) -> str:
 def test_simulator_agrees_with_real_nginx(path: Path) -> None:
     objects = parse_manifests(path.read_text(), str(path))
     data = read_ingress_input(objects)
-    corpus = generate_corpus(data)
+    corpus = generate_corpus(build_server_table(data, secrets_of(objects)))
     assert len(corpus) >= 10
     disagreements = []
-    with start_echo_backends(backends_of(objects)) as echo, start_nginx(data, echo) as nginx:
+    with start_echo_backends(backends_of(objects)) as echo, start_nginx(objects, echo) as nginx:
         router = nginx.router
         assert router is not None
         for request in corpus:
@@ -79,9 +80,9 @@ def test_semantic_corpus_exercises_every_outcome() -> None:
     from ferry.gateway._simulate import Simulator
 
     sim = Simulator(ing, gw)
-    data = read_ingress_input(ing)
+    table = build_server_table(read_ingress_input(ing), secrets_of(ing))
     model = parse_gateway_objects(gw)
-    nginx_status = {sim.nginx.route(r).status for r in generate_corpus(data)}  # type: ignore[union-attr]
+    nginx_status = {sim.nginx.route(r).status for r in generate_corpus(table)}  # type: ignore[union-attr]
     gateway_status = {sim.gateway.route(r).status for r in generate_corpus(gateway=model)}  # type: ignore[union-attr]
-    assert {200, 204, 301, 302, 307, 308, 403, 404} <= nginx_status
-    assert {0, 200, 301, 302, 303, 307, 308, 403, 404, 418, 500} <= gateway_status
+    assert {200, 204, 301, 302, 307, 308, 401, 403, 404, 503} <= nginx_status
+    assert {0, 200, 301, 302, 303, 307, 308, 401, 403, 404, 418, 500} <= gateway_status

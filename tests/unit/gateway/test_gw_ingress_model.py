@@ -317,3 +317,10 @@ def test_every_corpus_ingress_parses(shared: Path) -> None:
     assert not data.errors, data.errors
     assert len(data.ingresses) >= 30
     assert all(i.rules or i.default_backend for i in data.ingresses)
+
+
+def test_classless_ingress_without_default_class_is_warned() -> None:
+    text = BASIC.replace("  ingressClassName: nginx\n", "")
+    data = read_ingress_input(parse_manifests(text, "n.yaml"))
+    assert [i.name for i in data.ingresses] == ["web"] and data.ingresses[0].ingress_class is None
+    assert any("no ingress class" in p.message and p.severity == "warning" for p in data.problems)

@@ -8,7 +8,15 @@ import pytest
 
 from ferry._kernel import dump_yaml, parse_manifests
 from ferry.gateway import read_ingress_input
-from ferry.gateway._convert import DIFFERENCE_ANNOTATION, Conversion, ConvertOptions, Target, convert, services_from
+from ferry.gateway._convert import (
+    DIFFERENCE_ANNOTATION,
+    Channel,
+    Conversion,
+    ConvertOptions,
+    Target,
+    convert,
+    services_from,
+)
 
 
 def ing(
@@ -498,3 +506,39 @@ def test_standard_target_emits_cors_filter_and_no_envoy_objects(target: Target) 
     assert has_filter is (target is Target.STANDARD)
     envoy = [o for o in conv.objects if o["apiVersion"].startswith("gateway.envoyproxy.io")]
     assert bool(envoy) is (target is Target.ENVOY_GATEWAY)
+
+
+def test_experimental_channel_session_persistence_and_retry_for_standard(schema_errors) -> None:  # type: ignore[no-untyped-def]
+    annotations = {
+        "affinity": "cookie",
+        "session-cookie-name": "S",
+        "session-cookie-max-age": "3600",
+        "proxy-next-upstream": "error http_502",
+        "proxy-next-upstream-tries": "3",
+    }
+    conv = run(ing("a", annotations=annotations), target=Target.STANDARD, channel=Channel.EXPERIMENTAL)
+    rule = route(conv, "a-shop-example-com")["spec"]["rules"][0]
+    assert rule["sessionPersistence"] == {
+        "type": "Cookie",
+        "cookie": {"name": "S", "lifetimeType": "Permanent"},
+        "absoluteTimeout": "1h",
+    }
+    assert rule["retry"] == {"attempts": 2, "codes": [502]}
+    assert schema_errors(conv.objects, "experimental") == []
+    plain = run(ing("a", annotations=annotations), target=Target.STANDARD)
+    assert "sessionPersistence" not in route(plain, "a-shop-example-com")["spec"]["rules"][0]
+    assert next(o for o in plain.outcomes if o.key == "affinity").status.value == "manual"
+
+
+def test_canary_backend_is_the_one_for_the_same_path() -> None:
+    canary = ing("c", paths=[("/a", "Prefix"), ("/b", "Prefix")], annotations={"canary": "true", "canary-weight": "50"})
+    canary = canary.replace("name: web, port", "name: a-v2, port", 1)  # only the /a path of the canary changes
+    conv = run(ing("main", paths=[("/a", "Prefix"), ("/b", "Prefix")]), canary)
+    rules = route(conv, "main-shop-example-com")["spec"]["rules"]
+    by_path = {r["matches"][0]["path"]["value"]: [b["name"] for b in r["backendRefs"]] for r in rules}
+    assert by_path == {"/a": ["web", "a-v2"], "/b": ["web", "web"]}
+
+
+def test_string_prefix_regex_ranked_above_longer_prefix_is_noted() -> None:
+    conv = run(ing("a", paths=[("/api", "ImplementationSpecific"), ("/api/v2", "Prefix")]))
+    assert "ranked above the longer Prefix '/api/v2'" in differences(route(conv, "a-shop-example-com"))

@@ -20,7 +20,6 @@ __all__ = [
 
 DIFFERENCE_ANNOTATION = "gateway.ferry.dev/nginx-differences"
 """Annotation on emitted objects listing where they cannot express ingress-nginx's behaviour exactly."""
-SOURCE_ANNOTATION = "gateway.ferry.dev/source"
 
 
 class Target(StrEnum):

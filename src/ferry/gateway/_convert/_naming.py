@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 
-__all__ = ["host_slug", "join_name", "section_name"]
+__all__ = ["duration", "host_slug", "join_name", "section_name"]
 
 _BAD = re.compile(r"[^a-z0-9-]+")
 
@@ -38,3 +38,11 @@ def join_name(*parts: str, limit: int = 253) -> str:
 def section_name(*parts: str) -> str:
     """A listener / rule name (DNS label style, at most 63 characters)."""
     return _fit("-".join(_clean(p) for p in parts if p), 63)
+
+
+def duration(seconds: int) -> str:
+    """Seconds as a Gateway API duration (each component at most 5 digits): 1728000 → 480h."""
+    hours, rest = divmod(max(seconds, 0), 3600)
+    minutes, secs = divmod(rest, 60)
+    parts = [f"{hours}h" if hours else "", f"{minutes}m" if minutes else "", f"{secs}s" if secs else ""]
+    return "".join(parts) or "0s"

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 from ferry.gateway._convert._context import EG, EG_V1, GW, GW_V1, Context, new_object, obj_ref
 from ferry.gateway._convert._model import Status, Target
-from ferry.gateway._convert._naming import join_name
+from ferry.gateway._convert._naming import duration, join_name
 from ferry.gateway._convert._routes import RouteSet
 from ferry.gateway._ingress import Ingress
 
@@ -34,11 +34,7 @@ _TRIGGERS = {
 
 
 def _seconds(value: int) -> str:
-    """Seconds as a Gateway API duration (each component at most 5 digits): 1728000 → 480h."""
-    hours, rest = divmod(max(value, 0), 3600)
-    minutes, seconds = divmod(rest, 60)
-    parts = [f"{hours}h" if hours else "", f"{minutes}m" if minutes else "", f"{seconds}s" if seconds else ""]
-    return "".join(parts) or "0s"
+    return duration(value)
 
 
 def _targets(routes: RouteSet) -> list[dict[str, Any]]:

@@ -13,8 +13,8 @@ from urllib.parse import urlsplit
 
 from ferry.gateway._convert._context import EG, EG_V1, GW, GW_V1, Context, new_object, obj_ref
 from ferry.gateway._convert._gateways import GatewayKey, Layout, ParentRef
-from ferry.gateway._convert._model import Status, Target
-from ferry.gateway._convert._naming import host_slug, join_name
+from ferry.gateway._convert._model import Channel, Status, Target
+from ferry.gateway._convert._naming import duration, host_slug, join_name
 from ferry.gateway._convert._paths import has_captures, path_match, regex_rewrite, rewrites_path
 from ferry.gateway._ingress import Ingress, IngressBackend, IngressPath
 
@@ -262,10 +262,17 @@ def _path_filters(
 
 
 def _canary_rules(
-    ctx: Context, primary: Ingress, canary: Ingress, match: dict[str, Any], main: dict[str, Any], route: str, index: int
+    ctx: Context,
+    primary: Ingress,
+    canary: Ingress,
+    where: tuple[str, str],
+    match: dict[str, Any],
+    main: dict[str, Any],
+    route: str,
+    index: int,
 ) -> list[dict[str, Any]]:
     """Header and cookie rules for a canary (header → cookie → weight), and the weights on ``main``."""
-    canary_backend = _canary_backend(canary, match)
+    canary_backend = _canary_backend(canary, *where)
     if canary_backend is None:
         return []
     canary_ref = backend_ref(ctx, canary, canary_backend)
@@ -334,10 +341,14 @@ def _canary_rules(
     return rules
 
 
-def _canary_backend(canary: Ingress, match: dict[str, Any]) -> IngressBackend | None:
+def _canary_backend(canary: Ingress, host: str, path: str) -> IngressBackend | None:
+    """The canary's backend for the same host and path as the primary rule."""
     for rule in canary.rules:
-        for path in rule.paths:
-            return path.backend
+        if rule.host != host:
+            continue
+        for entry in rule.paths:
+            if entry.path == path:
+                return entry.backend
     return canary.default_backend
 
 
@@ -374,6 +385,7 @@ def convert_ingress(ctx: Context, plan: Plan, ingress: Ingress, key: GatewayKey)
         base = join_name(ingress.name, host_slug(host))
         common = _common_filters(ctx, ingress, ingress.namespace)
         rules: list[dict[str, Any]] = []
+        notes: list[str] = []
         has_root = False
         for i, path in enumerate(paths):
             match_spec = path_match(path, regex)
@@ -389,10 +401,12 @@ def convert_ingress(ctx: Context, plan: Plan, ingress: Ingress, key: GatewayKey)
                     rule["filters"] = filters
                 canary = _canary_for(ctx, plan, key, host, path)
                 if canary is not None:
-                    rules.extend(_canary_rules(ctx, ingress, canary, match, rule, base, i))
+                    rules.extend(_canary_rules(ctx, ingress, canary, (host, path.path), match, rule, base, i))
             rules.append(rule)
             if match_spec.difference:
-                ctx.differences.append((f"{ingress.ref} {path.field}", match_spec.difference))
+                notes.append(f"{path.field}: {match_spec.difference}")
+        if not regex:
+            notes.extend(_prefix_order_notes(paths))
         if regex and ingress.annotation("use-regex"):
             ctx.record(ingress, "use-regex", Status.EXACT, "host-wide (?i) regex, longest first")
         if ingress.default_backend is not None and not has_root:
@@ -419,15 +433,37 @@ def convert_ingress(ctx: Context, plan: Plan, ingress: Ingress, key: GatewayKey)
             rules.insert(0, app_rule)
             ctx.record(ingress, "app-root", Status.EXACT)
         if protocol in ("grpc", "grpcs"):
-            out.grpc.extend(_grpc_routes(ctx, plan, ingress, key, host, paths, base))
-            continue
-        out.http.extend(_http_routes(ctx, plan, ingress, key, host, aliases, base, rules))
+            emitted = _grpc_routes(ctx, plan, ingress, key, host, paths, base)
+            out.grpc.extend(emitted)
+        else:
+            emitted = _http_routes(ctx, plan, ingress, key, host, aliases, base, rules)
+            out.http.extend(emitted)
+        for obj in emitted:
+            for note in notes:
+                ctx.differ(obj, note)
     if not ingress.rules and ingress.default_backend is not None:
         rule = {"backendRefs": [backend_ref(ctx, ingress, ingress.default_backend)]}
         out.http.extend(
             _http_routes(ctx, plan, ingress, key, "", [], join_name(ingress.name, "default-backend"), [rule])
         )
     return out
+
+
+def _prefix_order_notes(paths: list[IngressPath]) -> list[str]:
+    """ImplementationSpecific string prefixes become regexes, which Envoy Gateway ranks above every PathPrefix;
+    nginx picks the longest prefix. Say so where a longer Prefix path lies under such a string prefix."""
+    notes = []
+    plain = [p.path for p in paths if p.path_type.value == "ImplementationSpecific" and not p.path.endswith("/")]
+    for short in plain:
+        longer = [
+            p.path for p in paths if p.path_type.value == "Prefix" and p.path.startswith(short) and p.path != short
+        ]
+        if longer:
+            notes.append(
+                f"{short!r} (ImplementationSpecific) is a regex match, ranked above the longer Prefix "
+                f"{', '.join(repr(x) for x in longer)} by Envoy Gateway; nginx prefers the longest prefix"
+            )
+    return notes
 
 
 def _parents(plan: Plan, key: GatewayKey, host: str, protocols: tuple[str, ...], route_ns: str) -> list[dict[str, Any]]:
@@ -437,6 +473,47 @@ def _parents(plan: Plan, key: GatewayKey, host: str, protocols: tuple[str, ...],
         if parent is not None:
             refs.append(parent)
     return [p.to_dict(route_ns) for p in refs]
+
+
+def _experimental_extras(ctx: Context, ingress: Ingress) -> dict[str, Any]:
+    """Rule fields of the experimental channel for the ``standard`` target (Envoy Gateway uses policies)."""
+    if _eg(ctx) or ctx.options.channel is not Channel.EXPERIMENTAL:
+        return {}
+    extras: dict[str, Any] = {}
+    if ingress.text("affinity") == "cookie":
+        cookie: dict[str, Any] = {"name": ingress.text("session-cookie-name") or "INGRESSCOOKIE"}
+        path = ingress.text("session-cookie-path")
+        if path:
+            cookie["path"] = path
+        persistence: dict[str, Any] = {"type": "Cookie", "cookie": cookie}
+        ttl = ingress.number("session-cookie-max-age") or ingress.number("session-cookie-expires")
+        if ttl:
+            persistence["absoluteTimeout"] = duration(ttl)
+            cookie["lifetimeType"] = "Permanent"
+        else:
+            cookie["lifetimeType"] = "Session"
+        extras["sessionPersistence"] = persistence
+        note = "sessionPersistence (experimental): implementation-defined stickiness"
+        for key in (
+            "affinity",
+            "session-cookie-name",
+            "session-cookie-path",
+            "session-cookie-max-age",
+            "session-cookie-expires",
+        ):
+            ctx.record(ingress, key, Status.APPROXIMATE, note)
+    tries = ingress.number("proxy-next-upstream-tries") or ctx.config.proxy_next_upstream_tries
+    conditions = (ingress.text("proxy-next-upstream") or ctx.config.proxy_next_upstream).split()
+    if tries > 1 and "off" not in conditions:
+        codes = [int(c[5:]) for c in conditions if c.startswith("http_") and c[5:].isdigit()]
+        retry: dict[str, Any] = {"attempts": tries - 1}
+        if codes:
+            retry["codes"] = codes
+        extras["retry"] = retry
+        note = "retry (experimental): retries on connection errors and the listed codes"
+        for key in ("proxy-next-upstream", "proxy-next-upstream-tries"):
+            ctx.record(ingress, key, Status.APPROXIMATE, note)
+    return extras
 
 
 def _http_routes(
@@ -463,6 +540,9 @@ def _http_routes(
     parents: list[dict[str, Any]] = []
     for h in all_hosts:
         parents.extend(_parents(plan, key, h, main_protocols if not (force and not has_tls) else ("HTTP",), ns))
+    extras = _experimental_extras(ctx, ingress)
+    if extras:
+        rules = [{**r, **extras} if "backendRefs" in r else r for r in rules]
     for i in range(0, max(len(rules), 1), MAX_RULES):
         chunk = rules[i : i + MAX_RULES]
         name = base if i == 0 else join_name(base, str(i // MAX_RULES + 1))
@@ -526,6 +606,7 @@ def _grpc_routes(
     has_tls = host != "" and (key, host) in plan.tls_hosts
     parents = _parents(plan, key, host, ("HTTPS",) if has_tls else ("HTTP",), ingress.namespace)
     rules = []
+    notes: list[str] = []
     for path in paths:
         rule: dict[str, Any] = {"backendRefs": [backend_ref(ctx, ingress, path.backend)]}
         parts = [p for p in path.path.split("/") if p]
@@ -535,12 +616,7 @@ def _grpc_routes(
                 method["method"] = parts[1]
             rule["matches"] = [{"method": method}]
         elif path.path != "/":
-            ctx.differences.append(
-                (
-                    f"{ingress.ref} {path.field}",
-                    f"gRPC path {path.path!r} is not a service/method; the GRPCRoute rule matches every call",
-                )
-            )
+            notes.append(f"gRPC path {path.path!r} is not a service/method; the GRPCRoute rule matches every call")
         rules.append(rule)
     spec: dict[str, Any] = {"parentRefs": parents}
     if host:
@@ -548,6 +624,8 @@ def _grpc_routes(
     spec["rules"] = rules[:MAX_RULES]
     route = new_object(GW_V1, "GRPCRoute", ingress.namespace, base, spec)
     ctx.emit(route, owner="application", reason=f"gRPC routes of {ingress.ref}", source=ingress)
+    for note in notes:
+        ctx.differ(route, note)
     ctx.record(ingress, "backend-protocol", Status.EXACT, "GRPCRoute")
     return [route]
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import cached_property
 from types import MappingProxyType
 from typing import Any
 
 from ferry._kernel import SourceRef
-from ferry.gateway._catalogue import AnnotationSpec, lookup_annotation
+from ferry.gateway._catalogue import ALIASES, AnnotationSpec
 from ferry.gateway._ingress._values import TypedValue
 
 __all__ = [
@@ -181,22 +182,29 @@ class Ingress:
     def key(self) -> tuple[str, str]:
         return (self.namespace, self.name)
 
+    @cached_property
+    def _lookup(self) -> dict[str, AnnotationValue]:
+        return dict(self.annotations)
+
+    @cached_property
+    def _valid(self) -> dict[str, TypedValue]:
+        return {k: v.value for k, v in self.annotations.items() if v.valid and v.value is not None}
+
     def annotation(self, key: str) -> AnnotationValue | None:
         """The annotation with this canonical key (or alias), if present."""
-        found = self.annotations.get(key)
+        found = self._lookup.get(key)
         if found is not None:
             return found
-        spec = lookup_annotation(key)
-        if spec is not None and spec.key != key:
-            return self.annotations.get(spec.key)
-        return None
+        canonical = ALIASES.get(key)
+        return self._lookup.get(canonical) if canonical is not None else None
 
     def value(self, key: str, default: TypedValue | None = None) -> TypedValue | None:
         """The typed value of a valid annotation, else ``default``."""
-        found = self.annotation(key)
-        if found is None or not found.valid:
-            return default
-        return found.value
+        found = self._valid.get(key)
+        if found is None:
+            canonical = ALIASES.get(key)
+            found = self._valid.get(canonical) if canonical is not None else None
+        return default if found is None else found
 
     def flag(self, key: str, default: bool = False) -> bool:
         found = self.value(key)

@@ -447,6 +447,20 @@ def read_ingress_input(
             if adopted is not None:
                 source = ClassSource.DEFAULT if default_class else ClassSource.FLAG
                 resolved = _with_class(ingress, adopted, source)
+            else:
+                problems.append(
+                    IngressProblem(
+                        "warning",
+                        "no ingress class (no ingressClassName, no kubernetes.io/ingress.class, no default "
+                        "IngressClass in the input): converted as class nginx; ingress-nginx serves it only with "
+                        "--watch-ingress-without-class",
+                        ingress.source.path,
+                        ingress.source.document,
+                        ingress.ref,
+                        "spec.ingressClassName",
+                        ingress.source.line,
+                    )
+                )
         cls = resolved.ingress_class
         reason = None
         if ingress_class is not None and cls is not None and cls != ingress_class:

@@ -9,12 +9,13 @@ corpus in the same order.
 
 from __future__ import annotations
 
+import base64
 import ipaddress
 import re
 from collections.abc import Iterable, Sequence
 
 from ferry.gateway._ingress import IngressInput
-from ferry.gateway._simulate._gwapi_model import GatewayModel
+from ferry.gateway._simulate._gwapi_model import Filter, GatewayModel
 from ferry.gateway._simulate._nginx_model import CATCH_ALL, ServerTable, build_server_table
 from ferry.gateway._simulate._request import SimRequest
 
@@ -82,6 +83,11 @@ def _net(cidr: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
         return ipaddress.ip_network("0.0.0.0/32")
 
 
+def _basic(user: str, password: str) -> str:
+    """Basic credentials; the corpus tries each user's own name as the password (test estates use that)."""
+    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+
+
 class _Corpus:
     def __init__(self) -> None:
         self.items: dict[tuple[object, ...], SimRequest] = {}
@@ -135,6 +141,10 @@ def _from_servers(table: ServerTable, corpus: _Corpus) -> None:
                 for ip in _ips_for([*loc.allow, *loc.deny]):
                     for scheme in ("http", "https"):
                         corpus.add(host, path, scheme=scheme, client_ip=ip)
+            if loc.auth_users is not None:
+                for user in [u for u, _ in loc.auth_users[:2]] or ["nobody"]:
+                    for password in (user, "wrong-password"):
+                        corpus.add(host, path, scheme="https", headers={"authorization": _basic(user, password)})
             if loc.cors:
                 corpus.add(
                     host,
@@ -145,9 +155,23 @@ def _from_servers(table: ServerTable, corpus: _Corpus) -> None:
                 )
 
 
+def _hrf_cookies(model: GatewayModel, namespace: str, filters: Sequence[Filter]) -> list[tuple[str, str]]:
+    out = []
+    for f in filters:
+        if f.kind != "HTTPRouteFilter":
+            continue
+        for entry in model.route_filters.get(f"{namespace}/{f.spec.get('name')}", {}).get("matches") or ():
+            for c in entry.get("cookies") or () if isinstance(entry, dict) else ():
+                if isinstance(c, dict) and c.get("type", "Exact") == "Exact":
+                    out.append((str(c.get("name", "")), str(c.get("value", ""))))
+    return out
+
+
 def _from_gateway(model: GatewayModel, corpus: _Corpus) -> None:
     for gw in model.gateways:
         for listener in gw.listeners:
+            if listener.protocol not in ("HTTP", "HTTPS"):
+                continue
             scheme = "https" if listener.protocol == "HTTPS" else "http"
             for route in model.routes:
                 hostnames = route.hostnames or ((listener.hostname,) if listener.hostname else ("*",))
@@ -156,6 +180,9 @@ def _from_gateway(model: GatewayModel, corpus: _Corpus) -> None:
                     for match in rule.matches:
                         regex = match.path_type == "RegularExpression"
                         headers = {h.name: h.value for h in match.headers if h.type == "Exact"}
+                        cookies = _hrf_cookies(model, route.namespace, rule.filters)
+                        if cookies:
+                            headers["cookie"] = "; ".join(f"{k}={v}" for k, v in cookies)
                         query = "&".join(f"{q.name}={q.value}" for q in match.query if q.type == "Exact")
                         method = match.method or "GET"
                         for host in hosts[:3]:
@@ -177,6 +204,13 @@ def _from_gateway(model: GatewayModel, corpus: _Corpus) -> None:
                                     port=listener.port,
                                 )
                     policy = model.policies.get((route.key, rule.name or "\0")) or model.policies.get((route.key, ""))
+                    if policy is not None and policy.basic_auth is not None and hosts:
+                        users = [u for u, _ in (policy.basic_auth.htpasswd or ())[:2]] or ["nobody"]
+                        path = rule.matches[0].path if rule.matches[0].path_type != "RegularExpression" else "/"
+                        for user in users:
+                            for password in (user, "wrong-password"):
+                                auth = {"authorization": _basic(user, password)}
+                                corpus.add(hosts[0], path, scheme=scheme, port=listener.port, headers=auth)
                     if policy is not None and policy.authorization is not None and hosts:
                         cidrs = [c for _, cs in policy.authorization.rules for c in cs]
                         path = rule.matches[0].path if rule.matches[0].path_type != "RegularExpression" else "/"

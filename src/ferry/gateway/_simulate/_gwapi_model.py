@@ -14,6 +14,7 @@ from typing import Any
 
 from ferry._kernel import KubeObject
 from ferry.gateway._simulate._errors import RouteModelError
+from ferry.gateway._simulate._htpasswd import parse_htpasswd
 
 __all__ = [
     "Authorization",
@@ -30,6 +31,9 @@ __all__ = [
     "RouteRule",
     "RouteSpec",
     "parse_gateway_objects",
+    "secret_data",
+    "secrets_of",
+    "service_ports_of",
 ]
 
 GW_GROUP = "gateway.networking.k8s.io"
@@ -400,16 +404,13 @@ def _security_policy(
     if spec.get("basicAuth") is not None:
         users = _map(obj, _map(obj, spec["basicAuth"], "spec", "basicAuth").get("users"), "spec", "basicAuth")
         secret = secrets.get(f"{users.get('namespace') or _ns(obj)}/{users.get('name', '')}")
-        entries = None
-        if secret is not None and ".htpasswd" in secret:
-            entries = tuple(
-                (u, h) for u, _, h in (line.partition(":") for line in secret[".htpasswd"].splitlines() if ":" in line)
-            )
+        entries = parse_htpasswd(secret[".htpasswd"]) if secret is not None and ".htpasswd" in secret else None
         basic = BasicAuth(entries)
     return targets, PolicySet(authz, cors, basic)
 
 
-def _secret_data(obj: KubeObject) -> dict[str, str]:
+def secret_data(obj: KubeObject) -> dict[str, str]:
+    """A Secret's data (base64-decoded) and stringData."""
     import base64
     import binascii
 
@@ -432,7 +433,7 @@ def parse_gateway_objects(objects: Iterable[KubeObject]) -> GatewayModel:
     filters: dict[str, Mapping[str, Any]] = {}
     for obj in objects:
         if obj.kind == "Secret" and obj.group == "":
-            secrets[f"{_ns(obj)}/{obj.name}"] = _secret_data(obj)
+            secrets[f"{_ns(obj)}/{obj.name}"] = secret_data(obj)
     policies: dict[tuple[str, str], PolicySet] = {}
     for obj in objects:
         if obj.group == GW_GROUP and obj.kind == "Gateway":
@@ -450,3 +451,24 @@ def parse_gateway_objects(objects: Iterable[KubeObject]) -> GatewayModel:
     routes.sort(key=lambda r: (r.created, r.namespace, r.name))
     gateways.sort(key=lambda g: (g.namespace, g.name))
     return GatewayModel(tuple(gateways), tuple(routes), frozenset(services), policies, filters)
+
+
+def secrets_of(objects: Iterable[KubeObject]) -> dict[str, dict[str, str]]:
+    """Every Secret's data by ``namespace/name``."""
+    return {f"{_ns(o)}/{o.name}": secret_data(o) for o in objects if o.kind == "Secret" and o.group == ""}
+
+
+def service_ports_of(objects: Iterable[KubeObject]) -> dict[str, dict[str, int]]:
+    """Every Service's named ports by ``namespace/name`` (to resolve Ingress backends that name their port)."""
+    out: dict[str, dict[str, int]] = {}
+    for o in objects:
+        if o.kind != "Service" or o.group != "":
+            continue
+        spec = o.body.get("spec")
+        ports = spec.get("ports") if isinstance(spec, Mapping) else None
+        named: dict[str, int] = {}
+        for port in ports if isinstance(ports, list) else ():
+            if isinstance(port, Mapping) and port.get("name") and isinstance(port.get("port"), int):
+                named[str(port["name"])] = int(port["port"])
+        out[f"{_ns(o)}/{o.name}"] = named
+    return out

@@ -9,8 +9,6 @@ first route in it that matches.
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import ipaddress
 import re
 from collections.abc import Mapping
@@ -23,6 +21,7 @@ from ferry.gateway._simulate._gwapi_model import (
     CorsPolicy,
     GatewayModel,
     GatewaySpec,
+    HeaderMatch,
     Listener,
     Match,
     PolicySet,
@@ -30,6 +29,7 @@ from ferry.gateway._simulate._gwapi_model import (
     RouteSpec,
 )
 from ferry.gateway._simulate._hosts import intersect_hostnames, select_domain
+from ferry.gateway._simulate._htpasswd import check_basic
 from ferry.gateway._simulate._request import Decision, SimRequest
 
 __all__ = ["CompiledRoute", "GatewayRouter", "RouteTable", "compile_regex", "prefix_rewrite", "redirect_location"]
@@ -53,14 +53,25 @@ class CompiledRoute:
     rule: RouteRule
     match: Match
     policy: PolicySet
+    cookies: tuple[HeaderMatch, ...] = ()  # Envoy Gateway HTTPRouteFilter ``spec.matches[].cookies``
 
     def sort_key(self) -> tuple[int, ...]:
         m = self.match
         length = 0 if (m.path_type == "PathPrefix" and m.path == "/") else len(m.path)
         headers = len(m.headers) + (1 if m.method else 0)
         exact_headers = sum(1 for h in m.headers if h.type == "Exact") + (1 if m.method else 0)
+        exact_cookies = sum(1 for c in self.cookies if c.type == "Exact")
         exact_query = sum(1 for q in m.query if q.type == "Exact")
-        return (-_TYPE_RANK[m.path_type], -length, -headers, -exact_headers, -len(m.query), -exact_query)
+        return (
+            -_TYPE_RANK[m.path_type],
+            -length,
+            -headers,
+            -exact_headers,
+            -len(self.cookies),
+            -exact_cookies,
+            -len(m.query),
+            -exact_query,
+        )
 
     def path_matches(self, path: str) -> bool:
         m = self.match
@@ -75,6 +86,17 @@ class CompiledRoute:
         m = self.match
         if m.method and request.method != m.method:
             return False
+        if self.cookies:
+            jar = request.cookies
+            for c in self.cookies:
+                got = jar.get(c.name)
+                if got is None:
+                    return False
+                if c.type == "RegularExpression":
+                    if compile_regex(c.value).fullmatch(got) is None:
+                        return False
+                elif got != c.value:
+                    return False
         for h in m.headers:
             value = request.headers.get(h.name)
             if value is None:
@@ -153,10 +175,18 @@ class RouteTable:
     listeners: tuple[Listener, ...]
     tls: bool
     vhosts: dict[str, VirtualHost] = field(default_factory=dict)
+    _memo: dict[str, VirtualHost | None] = field(default_factory=dict, repr=False)
 
     def vhost_for(self, host: str) -> VirtualHost | None:
+        try:
+            return self._memo[host]
+        except KeyError:
+            pass
         domain = select_domain(list(self.vhosts), host)
-        return self.vhosts.get(domain) if domain is not None else None
+        found = self.vhosts.get(domain) if domain is not None else None
+        if len(self._memo) < 100_000:
+            self._memo[host] = found
+        return found
 
 
 def _attached(route: RouteSpec, gateway: GatewaySpec, listener: Listener) -> bool:
@@ -174,6 +204,24 @@ def _attached(route: RouteSpec, gateway: GatewaySpec, listener: Listener) -> boo
             continue
         return True
     return False
+
+
+def _filter_cookies(model: GatewayModel, route: RouteSpec, rule: RouteRule) -> tuple[HeaderMatch, ...]:
+    """Cookie matches an Envoy Gateway HTTPRouteFilter adds to a rule (ANDed with the rule's matches)."""
+    out: list[HeaderMatch] = []
+    for f in rule.filters:
+        if f.kind != "HTTPRouteFilter":
+            continue
+        spec = model.route_filters.get(f"{route.namespace}/{f.spec.get('name')}", {})
+        for entry in spec.get("matches") or ():
+            if not isinstance(entry, Mapping):
+                continue
+            for c in entry.get("cookies") or ():
+                if isinstance(c, Mapping):
+                    out.append(
+                        HeaderMatch(str(c.get("name", "")), str(c.get("value", "")), str(c.get("type") or "Exact"))
+                    )
+    return tuple(out)
 
 
 def _build_tables(model: GatewayModel) -> dict[tuple[str, int], list[RouteTable]]:
@@ -196,9 +244,10 @@ def _build_tables(model: GatewayModel) -> dict[tuple[str, int], list[RouteTable]
                             vhost = table.vhosts.setdefault(host, VirtualHost(host))
                             for rule in route.rules:
                                 policy = model.policy_for(route, rule, gw)
+                                cookies = _filter_cookies(model, route, rule)
                                 for j, match in enumerate(rule.matches):
                                     name = f"{route.kind.lower()}/{route.key}/rule/{rule.index}/match/{j}"
-                                    vhost.routes.append(CompiledRoute(name, route, rule, match, policy))
+                                    vhost.routes.append(CompiledRoute(name, route, rule, match, policy, cookies))
                 for vhost in table.vhosts.values():
                     vhost.finish()
                 out.append(table)
@@ -257,29 +306,14 @@ def _origin_allowed(cors: CorsPolicy, origin: str) -> bool:
     return False
 
 
-def _basic_auth_ok(entries: tuple[tuple[str, str], ...] | None, header: str | None) -> bool:
-    if not header or not header.lower().startswith("basic "):
-        return False
-    try:
-        user, _, password = base64.b64decode(header[6:].strip()).decode().partition(":")
-    except (ValueError, UnicodeDecodeError):
-        return False
-    if entries is None:
-        return False
-    for name, hashed in entries:
-        if name == user and hashed.startswith("{SHA}"):
-            digest = base64.b64encode(hashlib.sha1(password.encode()).digest()).decode()
-            if digest == hashed[5:]:
-                return True
-    return False
-
-
 class GatewayRouter:
     """Routes requests the way Envoy Gateway's Envoy would. Build once, route many (read-only after build)."""
 
     def __init__(self, model: GatewayModel) -> None:
         self.model = model
         self.tables = _build_tables(model)
+        self._splits: dict[str, tuple[BackendRef | None, tuple[tuple[str, float], ...]]] = {}
+        self._chosen: dict[tuple[str | None, int, str], RouteTable | None] = {}
 
     def table_for(self, request: SimRequest) -> RouteTable | None:
         """The listener filter chain that receives ``request`` (None: the connection is refused).
@@ -287,6 +321,15 @@ class GatewayRouter:
         With ``request.gateway`` only that Gateway is a candidate; otherwise the first Gateway (by namespace/name)
         whose chain on the port has a virtual host for the request's host, else the first with a chain on the port.
         """
+        memo = (request.gateway, request.port, request.host)
+        if memo in self._chosen:
+            return self._chosen[memo]
+        found = self._table_for(request)
+        if len(self._chosen) < 100_000:
+            self._chosen[memo] = found
+        return found
+
+    def _table_for(self, request: SimRequest) -> RouteTable | None:
         keys = [request.gateway] if request.gateway is not None else [g.key for g in self.model.gateways]
         fallback: RouteTable | None = None
         for key in keys:
@@ -321,14 +364,6 @@ class GatewayRouter:
     def _decide(self, request: SimRequest, route: CompiledRoute, port: int) -> Decision:
         name = route.name
         policy = route.policy
-        if policy.authorization is not None:
-            action = policy.authorization.default_action
-            for rule_action, cidrs in policy.authorization.rules:
-                if _ip_in(request.client_ip, cidrs):
-                    action = rule_action
-                    break
-            if action == "Deny":
-                return Decision(status=403, rule=name)
         cors = policy.cors
         for f in route.rule.filters:
             if f.kind == "CORS":
@@ -342,10 +377,20 @@ class GatewayRouter:
             and _origin_allowed(cors, origin)
         ):
             return Decision(status=200, rule=name, response_headers={"access-control-allow-origin": origin})
-        if policy.basic_auth is not None and not _basic_auth_ok(
-            policy.basic_auth.htpasswd, request.headers.get("authorization")
+        # Envoy Gateway's filter order: CORS, basic auth, then authorization (RBAC).
+        # A Secret that was not given: its users are unknown, so no credentials can match.
+        if policy.basic_auth is not None and not check_basic(
+            policy.basic_auth.htpasswd or (), request.headers.get("authorization")
         ):
             return Decision(status=401, rule=name)
+        if policy.authorization is not None:
+            action = policy.authorization.default_action
+            for rule_action, cidrs in policy.authorization.rules:
+                if _ip_in(request.client_ip, cidrs):
+                    action = rule_action
+                    break
+            if action == "Deny":
+                return Decision(status=403, rule=name)
         path, host = request.path, request.host_header
         added: dict[str, str] = {}
         for f in route.rule.filters:
@@ -377,12 +422,10 @@ class GatewayRouter:
                         added[str(item.get("name", "")).lower()] = str(item.get("value", ""))
         if "host" in added:
             host = added.pop("host")
-        weights = self._weights(route.rule.backends)
-        if not weights:
-            return Decision(status=500, rule=name)
-        total = sum(w for _, w in weights)
-        shares = tuple((b.key if b is not None else "invalid", w / total) for b, w in weights)
-        best = max(weights, key=lambda bw: bw[1])[0]
+        split = self._splits.get(name)
+        if split is None:
+            split = self._splits[name] = self._split(route.rule.backends)
+        best, shares = split
         if best is None:
             return Decision(status=500, rule=name, weights=shares)
         return Decision(
@@ -394,6 +437,15 @@ class GatewayRouter:
             rule=name,
             weights=shares,
         )
+
+    def _split(self, backends: tuple[BackendRef, ...]) -> tuple[BackendRef | None, tuple[tuple[str, float], ...]]:
+        """The heaviest valid backend and every backend's share (fixed per rule, so computed once)."""
+        weights = self._weights(backends)
+        if not weights:
+            return None, ()
+        total = sum(w for _, w in weights)
+        shares = tuple((b.key if b is not None else "invalid", w / total) for b, w in weights)
+        return max(weights, key=lambda bw: bw[1])[0], shares
 
     def _weights(self, backends: tuple[BackendRef, ...]) -> list[tuple[BackendRef | None, int]]:
         out: list[tuple[BackendRef | None, int]] = []

@@ -8,21 +8,32 @@ reverse-lexicographic), and per location the annotations that change a request's
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 
 from ferry.gateway._ingress import ControllerConfig, Ingress, IngressBackend, IngressInput, PathType
+from ferry.gateway._simulate._htpasswd import parse_htpasswd
 
 __all__ = ["Canary", "NginxLocation", "NginxServer", "ServerTable", "backend_key", "build_server_table"]
 
 CATCH_ALL = "_"
 
 
-def backend_key(namespace: str, backend: IngressBackend | None) -> str | None:
-    """``namespace/service:port`` of an Ingress backend (None for resource backends and no backend)."""
+def backend_key(
+    namespace: str, backend: IngressBackend | None, services: Mapping[str, Mapping[str, int]] | None = None
+) -> str | None:
+    """``namespace/service:port`` of an Ingress backend (None for resource backends and no backend).
+
+    A port given by name is resolved to its number through ``services`` (``namespace/name`` → port names) when the
+    Service is known, as ingress-nginx resolves it through the Service.
+    """
     if backend is None or backend.service is None:
         return None
-    return f"{namespace}/{backend.service.name}:{backend.service.port}"
+    port: int | str = backend.service.port
+    if backend.service.port_name and services is not None:
+        port = services.get(f"{namespace}/{backend.service.name}", {}).get(backend.service.port_name, port)
+    return f"{namespace}/{backend.service.name}:{port}"
 
 
 @dataclass(frozen=True)
@@ -66,8 +77,12 @@ class NginxLocation:
     upstream_vhost: str | None = None
     cors: bool = False
     canary: Canary | None = None
+    auth_users: tuple[tuple[str, str], ...] | None = None
+    auth_realm: str = ""
+    denied: str | None = None
+    annotations_of: str | None = None  # the Ingress whose annotations the implicit root location carries
 
-    @property
+    @cached_property
     def label(self) -> str:
         mod = {"exact": "= ", "prefix": "", "regex": "~* ^"}[self.match]
         owner = f"Ingress {self.ingress}" if self.ingress else "default backend"
@@ -101,6 +116,26 @@ class ServerTable:
 
     def server(self, name: str) -> NginxServer | None:
         return next((s for s in self.servers if s.name == name), None)
+
+
+def _basic_auth(
+    ing: Ingress, secrets: Mapping[str, Mapping[str, str]] | None
+) -> tuple[tuple[tuple[str, str], ...] | None, str | None]:
+    """(users, denied reason) for ``auth-type: basic``; users () when the Secret was not given (none can match)."""
+    if ing.text("auth-type").lower() != "basic":
+        return None, None
+    ref = ing.text("auth-secret")
+    if not ref:
+        return None, "auth-type basic without auth-secret"
+    key = ref if "/" in ref else f"{ing.namespace}/{ref}"
+    if secrets is None or key not in secrets:
+        return (), None
+    data = secrets[key]
+    if ing.text("auth-secret-type", "auth-file") == "auth-map":
+        return tuple(sorted(data.items())), None
+    if "auth" not in data:
+        return None, f"Secret {key} has no 'auth' key"
+    return parse_htpasswd(data["auth"]), None
 
 
 def _location_from(ing: Ingress, cfg: ControllerConfig, host: str, has_cert: bool) -> NginxLocation:
@@ -164,8 +199,16 @@ def _order(locations: list[NginxLocation]) -> list[NginxLocation]:
     return sorted(by_path, key=lambda loc: len(loc.path), reverse=True)
 
 
-def build_server_table(data: IngressInput) -> ServerTable:
-    """The servers ingress-nginx would write for ``data`` (Ingresses already in ingress-nginx order)."""
+def build_server_table(
+    data: IngressInput,
+    secrets: Mapping[str, Mapping[str, str]] | None = None,
+    services: Mapping[str, Mapping[str, int]] | None = None,
+) -> ServerTable:
+    """The servers ingress-nginx would write for ``data`` (Ingresses already in ingress-nginx order).
+
+    ``secrets`` (``namespace/name`` → data) are the Secrets basic auth reads; one that is not given is taken to
+    exist with users nobody can match. ``services`` (``namespace/name`` → named ports) resolve named backend ports.
+    """
     cfg = data.config
     primaries = [i for i in data.ingresses if not i.is_canary]
     canaries = [i for i in data.ingresses if i.is_canary]
@@ -177,7 +220,7 @@ def build_server_table(data: IngressInput) -> ServerTable:
     catch_all_backend: str | None = None
     for ing in primaries:
         if ing.default_backend is not None and not ing.rules and catch_all_backend is None:
-            catch_all_backend = backend_key(ing.namespace, ing.default_backend)
+            catch_all_backend = backend_key(ing.namespace, ing.default_backend, services)
     servers: dict[str, NginxServer] = {}
     for host in [*hosts, CATCH_ALL]:
         server = NginxServer(host, has_cert=host != CATCH_ALL and _has_cert(host, primaries))
@@ -185,13 +228,17 @@ def build_server_table(data: IngressInput) -> ServerTable:
         seen: set[tuple[str, str]] = set()
         regex_mode = False
         root_backend = catch_all_backend if host == CATCH_ALL else None
+        root_base: NginxLocation | None = None
         for ing in primaries:
             for rule in ing.rules:
                 if (rule.host or CATCH_ALL) != host:
                     continue
                 if host != CATCH_ALL and ing.default_backend is not None and root_backend is None:
-                    root_backend = backend_key(ing.namespace, ing.default_backend)
+                    root_backend = backend_key(ing.namespace, ing.default_backend, services)
                 base = _location_from(ing, cfg, host, server.has_cert)
+                users, denied = _basic_auth(ing, secrets)
+                base = replace(base, auth_users=users, auth_realm=ing.text("auth-realm"), denied=denied)
+                root_base = root_base or base
                 if ing.flag("use-regex") or (base.rewrite_target is not None):
                     regex_mode = True
                 for p in rule.paths:
@@ -204,7 +251,7 @@ def build_server_table(data: IngressInput) -> ServerTable:
                         base,
                         path=p.path,
                         match=match,
-                        backend=backend_key(ing.namespace, p.backend),
+                        backend=backend_key(ing.namespace, p.backend, services),
                         source_path=p.path,
                         path_type=str(p.path_type),
                         rewrite_target=base.rewrite_target if base.rewrite_target != p.path else None,
@@ -219,7 +266,7 @@ def build_server_table(data: IngressInput) -> ServerTable:
                 if (rule.host or CATCH_ALL) != host:
                     continue
                 for p in rule.paths:
-                    alt = backend_key(ing.namespace, p.backend)
+                    alt = backend_key(ing.namespace, p.backend, services)
                     for i, loc in enumerate(raw):
                         if alt and loc.source_path == p.path and loc.path_type == str(p.path_type) and not loc.canary:
                             raw[i] = replace(loc, canary=_canary_from(ing, alt))
@@ -241,7 +288,25 @@ def build_server_table(data: IngressInput) -> ServerTable:
                 locations.append(replace(loc, match="exact"))
             locations.append(replace(loc, path=loc.path if loc.path.endswith("/") else loc.path + "/"))
         if not any(loc.path == "/" and loc.match == "prefix" for loc in locations):
-            locations.append(NginxLocation(path="/", match="prefix", backend=root_backend, path_type="Prefix"))
+            # The implicit root location carries the annotations of the host's first Ingress (ingress-nginx applies
+            # them to it) but serves the default backend: redirects, access lists and auth still apply.
+            root = NginxLocation(path="/", match="prefix", backend=root_backend, path_type="Prefix")
+            if root_base is not None and host != CATCH_ALL:
+                root = replace(
+                    root_base,
+                    path="/",
+                    match="prefix",
+                    backend=root_backend,
+                    source_path="/",
+                    path_type="Prefix",
+                    ingress=None,
+                    annotations_of=root_base.ingress,
+                    rewrite_target=None,
+                    x_forwarded_prefix=None,
+                    upstream_vhost=None,
+                    canary=None,
+                )
+            locations.append(root)
         if regex_mode:
             locations = [replace(loc, match="regex") for loc in locations]
         server.enforce_regex = regex_mode

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from collections.abc import Mapping
 from functools import lru_cache
 
 from ferry.gateway._ingress import IngressInput
+from ferry.gateway._simulate._htpasswd import check_basic
 from ferry.gateway._simulate._nginx_model import (
     CATCH_ALL,
     Canary,
@@ -124,11 +126,33 @@ def _ip_in(ip: str, cidrs: tuple[str, ...]) -> bool:
     return False
 
 
+class _StaticIndex:
+    """nginx's static location tree for one server, as dictionaries (first location in file order wins)."""
+
+    def __init__(self, locations: list[NginxLocation]) -> None:
+        self.exact: dict[str, NginxLocation] = {}
+        self.slash: dict[str, NginxLocation] = {}
+        self.prefix: dict[str, NginxLocation] = {}
+        for loc in locations:
+            if loc.match == "exact":
+                self.exact.setdefault(loc.path, loc)
+            elif loc.match == "prefix":
+                self.prefix.setdefault(loc.path, loc)
+            if loc.backend is not None and loc.path.endswith("/"):
+                self.slash.setdefault(loc.path, loc)
+        self.lengths = sorted({len(p) for p in self.prefix}, reverse=True)
+
+
 class NginxRouter:
     """Routes requests as ingress-nginx would serve the given Ingresses and ConfigMap."""
 
-    def __init__(self, data: IngressInput | ServerTable) -> None:
-        self.table = data if isinstance(data, ServerTable) else build_server_table(data)
+    def __init__(
+        self,
+        data: IngressInput | ServerTable,
+        secrets: Mapping[str, Mapping[str, str]] | None = None,
+        services: Mapping[str, Mapping[str, int]] | None = None,
+    ) -> None:
+        self.table = data if isinstance(data, ServerTable) else build_server_table(data, secrets, services)
         self._exact: dict[str, NginxServer] = {}
         self._wild: list[NginxServer] = []
         for server in self.table.servers:
@@ -141,6 +165,8 @@ class NginxRouter:
                 else:
                     self._exact.setdefault(name, server)
         self._catch_all = self.table.server(CATCH_ALL)
+        self._indexes: dict[str, _StaticIndex] = {}
+        self._rules: dict[int, str] = {}
 
     def server_for(self, host: str) -> NginxServer | None:
         found = self._exact.get(host)
@@ -159,18 +185,22 @@ class NginxRouter:
                 if _regex("^" + loc.path, re.IGNORECASE).match(path):
                     return loc, False
             return None, False
-        for loc in server.locations:
-            if loc.match == "exact" and loc.path == path:
-                return loc, False
+        index = self._indexes.get(server.name)
+        if index is None:
+            index = self._indexes[server.name] = _StaticIndex(server.locations)
+        found = index.exact.get(path)
+        if found is not None:
+            return found, False
         if not path.endswith("/"):
-            for loc in server.locations:
-                if loc.path == path + "/" and loc.backend is not None:
-                    return loc, True
-        best: NginxLocation | None = None
-        for loc in server.locations:
-            if loc.match == "prefix" and path.startswith(loc.path) and (best is None or len(loc.path) > len(best.path)):
-                best = loc
-        return best, False
+            found = index.slash.get(path + "/")
+            if found is not None:
+                return found, True
+        for length in index.lengths:
+            if length <= len(path):
+                found = index.prefix.get(path[:length])
+                if found is not None:
+                    return found, False
+        return None, False
 
     def locate(self, request: SimRequest) -> NginxLocation | None:
         """The location that serves ``request`` (None for redirect servers and unmatched paths)."""
@@ -180,6 +210,8 @@ class NginxRouter:
         return self.location_for(server, request.path)[0]
 
     def route(self, request: SimRequest) -> Decision:
+        if request.port not in (80, 443):
+            return Decision(status=0, rule="no listener: ingress-nginx serves HTTP on 80 and HTTPS on 443")
         server = self.server_for(request.host)
         if server is None:
             return Decision(status=404, rule="no server")
@@ -194,7 +226,11 @@ class NginxRouter:
         loc, slash_redirect = self.location_for(server, request.path)
         if loc is None:
             return Decision(status=404, rule=f"server {server.name}: no location")
-        rule = f"server {server.name}: {loc.label}"
+        rule = self._rules.get(id(loc))
+        if rule is None:
+            rule = self._rules[id(loc)] = f"server {server.name}: {loc.label}"
+        if loc.denied is not None:
+            return Decision(status=503, rule=f"{rule} (location denied: {loc.denied})")
         query = f"?{request.query}" if request.query else ""
         if slash_redirect:
             return Decision(status=301, location=f"{request.scheme}://{request.host}{request.path}/{query}", rule=rule)
@@ -225,6 +261,10 @@ class NginxRouter:
             return Decision(status=403, rule=rule)
         if loc.allow and not _ip_in(request.client_ip, loc.allow):
             return Decision(status=403, rule=rule)
+        if loc.auth_users is not None and not check_basic(
+            loc.auth_users, request.headers.get("authorization"), plain=True
+        ):
+            return Decision(status=401, rule=rule)
         if loc.backend is None:
             return Decision(status=404, rule=rule)
         backend = loc.backend

@@ -11,6 +11,7 @@ import ipaddress
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -19,6 +20,7 @@ from ferry.gateway._simulate._errors import BadRequestSpecError
 __all__ = ["Decision", "SimRequest", "parse_header", "parse_request_line", "request_from_json"]
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
+_NO_HEADERS: Mapping[str, str] = MappingProxyType({})
 
 
 @dataclass(frozen=True)
@@ -93,10 +95,10 @@ class Decision:
     location: str | None = None
     backend_path: str | None = None
     backend_host: str | None = None
-    request_headers_added: Mapping[str, str] = field(default_factory=dict)
+    request_headers_added: Mapping[str, str] = field(default_factory=lambda: _NO_HEADERS)
     rule: str | None = None
     weights: tuple[tuple[str, float], ...] = ()
-    response_headers: Mapping[str, str] = field(default_factory=dict)
+    response_headers: Mapping[str, str] = field(default_factory=lambda: _NO_HEADERS)
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {

@@ -8,7 +8,7 @@ from typing import Any
 
 from ferry._kernel import KubeObject
 from ferry.gateway._ingress import IngressInput, read_ingress_input
-from ferry.gateway._simulate._gwapi_model import parse_gateway_objects
+from ferry.gateway._simulate._gwapi_model import parse_gateway_objects, secrets_of, service_ports_of
 from ferry.gateway._simulate._gwapi_router import GatewayRouter
 from ferry.gateway._simulate._nginx_router import NginxRouter
 from ferry.gateway._simulate._request import Decision, SimRequest
@@ -36,14 +36,19 @@ class Simulator:
 
     def __init__(
         self,
-        ingress: IngressInput | Iterable[KubeObject] | None = None,
+        ingress: IngressInput | NginxRouter | Iterable[KubeObject] | None = None,
         gateway: Iterable[KubeObject] | None = None,
     ) -> None:
         self.nginx: NginxRouter | None = None
         self.gateway: GatewayRouter | None = None
         if ingress is not None:
-            data = ingress if isinstance(ingress, IngressInput) else read_ingress_input(list(ingress))
-            self.nginx = NginxRouter(data)
+            if isinstance(ingress, NginxRouter):
+                self.nginx = ingress
+            elif isinstance(ingress, IngressInput):
+                self.nginx = NginxRouter(ingress)
+            else:
+                objects = list(ingress)
+                self.nginx = NginxRouter(read_ingress_input(objects), secrets_of(objects), service_ports_of(objects))
         if gateway is not None:
             self.gateway = GatewayRouter(parse_gateway_objects(gateway))
 

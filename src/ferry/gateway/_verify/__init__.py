@@ -14,7 +14,7 @@ from ferry.gateway._verify._harness import (
 )
 from ferry.gateway._verify._nginx_conf import render_nginx
 from ferry.gateway._verify._observed import Observed, observed_matches
-from ferry.gateway._verify._run import VerifyReport, verify
+from ferry.gateway._verify._run import VerifyReport, convert_for_verify, verify
 
 __all__ = [
     "Approximation",
@@ -26,6 +26,7 @@ __all__ = [
     "VerifyReport",
     "WeightCheck",
     "backends_of",
+    "convert_for_verify",
     "observed_matches",
     "render_envoy",
     "render_nginx",

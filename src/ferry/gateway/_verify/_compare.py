@@ -186,7 +186,27 @@ def _relevant(annotation: str, request: SimRequest, fields: tuple[str, ...], ngi
         return 403 in (nginx.status, envoy.status)
     if key.startswith("cors") or key == "enable-cors":
         return request.method == "OPTIONS" or "origin" in request.headers
-    return True
+    if key.startswith("auth-"):
+        return "status" in fields and bool({401, 403, 500, 503} & {nginx.status, envoy.status})
+    # Annotations that change which location or backend serves a request can explain any difference; the rest
+    # (timeouts, body sizes, rate limits, affinity, logging, ...) shape nothing a replay decision compares.
+    return key in _SHAPE_ROUTING
+
+
+_SHAPE_ROUTING = frozenset(
+    {
+        "use-regex",
+        "server-alias",
+        "backend-protocol",
+        "default-backend",
+        "custom-http-errors",
+        "configuration-snippet",
+        "server-snippet",
+        "ssl-passthrough",
+        "service-upstream",
+        "upstream-hash-by",
+    }
+)
 
 
 def classify(

@@ -30,6 +30,8 @@ _CODES = {
 }
 _T = "type.googleapis.com/envoy."
 _WELL_KNOWN = {"http": 80, "https": 443}
+# Users of a basic-auth Secret that was not given: nobody can match them.
+_NOBODY = (("ferry-secret-not-given", "{SHA}" + "A" * 27 + "="),)
 
 
 def _safe(name: str) -> str:
@@ -133,10 +135,22 @@ def _cors(cors: CorsPolicy) -> dict[str, Any]:
     return out
 
 
+def _cookie_header(cookies: tuple[Any, ...]) -> list[dict[str, Any]]:
+    """Cookie matches as regex matches of the Cookie header (one per cookie, ANDed)."""
+    out = []
+    for c in cookies:
+        value = c.value if c.type == "RegularExpression" else re.escape(c.value)
+        regex = f"(.*;\\s*)?{re.escape(c.name)}=(?:{value})(;.*)?"
+        out.append({"name": "cookie", "string_match": {"safe_regex": {"regex": regex}}})
+    return out
+
+
 def _envoy_route(
     router: GatewayRouter, cr: CompiledRoute, addresses: Mapping[str, int], tls: bool, listener_port: int
 ) -> dict[str, Any]:
     out: dict[str, Any] = {"name": cr.name, "match": _route_match(cr.match)}
+    if cr.cookies:
+        out["match"]["headers"] = [*out["match"].get("headers", []), *_cookie_header(cr.cookies)]
     per_filter: dict[str, Any] = {}
     if cr.policy.authorization is not None:
         rbac = _rbac(cr.policy.authorization)
@@ -148,6 +162,15 @@ def _envoy_route(
             cors = _cors_from_filter(f.spec)
     if cors is not None:
         per_filter["envoy.filters.http.cors"] = _cors(cors)
+    if cr.policy.basic_auth is not None:
+        users = cr.policy.basic_auth.htpasswd or _NOBODY
+        per_filter["envoy.filters.http.basic_auth"] = {
+            "@type": "type.googleapis.com/envoy.config.route.v3.FilterConfig",
+            "config": {
+                "@type": _T + "extensions.filters.http.basic_auth.v3.BasicAuthPerRoute",
+                "users": {"inline_string": "".join(f"{u}:{h}\n" for u, h in users)},
+            },
+        }
     if per_filter:
         out["typed_per_filter_config"] = per_filter
     action: dict[str, Any] = {}
@@ -273,6 +296,14 @@ def _hcm(router: GatewayRouter, table: RouteTable, name: str, addresses: Mapping
                 {
                     "name": "envoy.filters.http.cors",
                     "typed_config": {"@type": _T + "extensions.filters.http.cors.v3.Cors"},
+                },
+                {
+                    "name": "envoy.filters.http.basic_auth",
+                    "disabled": True,
+                    "typed_config": {
+                        "@type": _T + "extensions.filters.http.basic_auth.v3.BasicAuth",
+                        "users": {"inline_string": "".join(f"{u}:{h}\n" for u, h in _NOBODY)},
+                    },
                 },
                 {
                     "name": "envoy.filters.http.rbac",

@@ -33,6 +33,7 @@ from typing import Any
 from ferry._kernel import KubeObject, ManagedProcess, find_tool, free_port, wait_for_port
 from ferry.gateway._ingress import IngressInput, read_ingress_input
 from ferry.gateway._simulate import DataPlaneError, GatewayRouter, NginxRouter, parse_gateway_objects
+from ferry.gateway._simulate._gwapi_model import secrets_of, service_ports_of
 from ferry.gateway._verify._envoy_conf import render_envoy
 from ferry.gateway._verify._nginx_conf import render_nginx
 
@@ -157,15 +158,32 @@ def start_nginx(
     ingresses: IngressInput | Iterable[KubeObject],
     echo: EchoBackends,
     *,
+    secrets: Mapping[str, Mapping[str, str]] | None = None,
+    services: Mapping[str, Mapping[str, int]] | None = None,
     start_timeout: float = 15.0,
 ) -> Iterator[DataPlane]:
-    """Real nginx serving the Ingresses with ingress-nginx's semantics on loopback (logical ports 80 and 443)."""
+    """Real nginx serving the Ingresses with ingress-nginx's semantics on loopback (logical ports 80 and 443).
+
+    ``secrets`` (``namespace/name`` → data) feed basic auth and ``services`` (``namespace/name`` → named ports)
+    resolve named backend ports; with Kubernetes objects both are read from them.
+    """
     nginx = find_tool("nginx", hint="install nginx (apt-get install nginx)")
-    router = NginxRouter(_ingress_input(ingresses))
+    if not isinstance(ingresses, IngressInput):
+        objects = list(ingresses)
+        secrets = secrets if secrets is not None else secrets_of(objects)
+        services = services if services is not None else service_ports_of(objects)
+        ingresses = read_ingress_input(objects)
+    router = NginxRouter(ingresses, secrets, services)
     with _workdir("ferry-nginx-") as work:
         cert, key = _self_signed(work)
         http_port, https_port = free_port(), free_port()
-        text = render_nginx(router.table, echo.addresses, work, http_port, https_port, cert, key)
+        files: dict[str, str] = {}
+        text = render_nginx(router.table, echo.addresses, work, http_port, https_port, cert, key, files)
+        # nginx workers may run as another user (nobody when started as root): they must reach these files.
+        work.chmod(0o711)
+        for name, content in files.items():
+            (work / name).write_text(content)
+            (work / name).chmod(0o644)
         conf = work / "nginx.conf"
         conf.write_text(text)
         check = subprocess.run(
@@ -276,7 +294,7 @@ def backends_of(objects: Sequence[KubeObject]) -> list[str]:
     """Every backend key the Ingresses and routes in ``objects`` reference (for :func:`start_echo_backends`)."""
     keys: list[str] = []
     ing = read_ingress_input(list(objects))
-    keys.extend(NginxRouter(ing).table.backends)
+    keys.extend(NginxRouter(ing, secrets_of(objects), service_ports_of(objects)).table.backends)
     model = parse_gateway_objects(objects)
     for route in model.routes:
         for rule in route.rules:

@@ -38,9 +38,11 @@ def _server_names(server: NginxServer) -> str:
 
 
 class _Renderer:
-    def __init__(self, table: ServerTable, addresses: Mapping[str, int]) -> None:
+    def __init__(self, table: ServerTable, addresses: Mapping[str, int], workdir: Path, files: dict[str, str]) -> None:
         self.table = table
         self.addresses = addresses
+        self.workdir = workdir
+        self.files = files
         self.upstreams: dict[str, str] = {}
         self.http: list[str] = []
         self.canaries = 0
@@ -113,6 +115,8 @@ class _Renderer:
         else:
             head = f"location {_q(loc.path)} {{"
         body = [f"# {loc.label}"]
+        if loc.denied is not None:
+            return [head, f"  # location denied: {loc.denied}", "  return 503;", "}"]
         if loc.app_root:
             body.append(f"if ($uri = /) {{ return 302 $scheme://$http_host{loc.app_root}; }}")
         if loc.redirect_url:
@@ -130,6 +134,13 @@ class _Renderer:
         if loc.allow:
             body += [f"allow {cidr};" for cidr in loc.allow]
             body.append("deny all;")
+        if loc.auth_users is not None:
+            name = f"htpasswd-{len(self.files)}"
+            # A Secret that was not given: one user nobody can match (an empty file would make nginx answer 500).
+            users = loc.auth_users or (("ferry-secret-not-given", "{SHA}" + "A" * 27 + "="),)
+            self.files[name] = "".join(f"{user}:{hashed}\n" for user, hashed in users)
+            body.append(f"auth_basic {_q(loc.auth_realm or 'Authentication Required')};")
+            body.append(f"auth_basic_user_file {self.workdir / name};")
         if loc.backend is None:
             body.append("return 404;")
         else:
@@ -167,9 +178,13 @@ def render_nginx(
     https_port: int,
     cert: Path,
     key: Path,
+    files: dict[str, str] | None = None,
 ) -> str:
-    """nginx.conf for ``table``: backends at ``127.0.0.1:addresses[key]``, listening on the two given ports."""
-    r = _Renderer(table, addresses)
+    """nginx.conf for ``table``: backends at ``127.0.0.1:addresses[key]``, listening on the two given ports.
+
+    Files the configuration refers to (htpasswd files, by name under ``workdir``) are added to ``files``.
+    """
+    r = _Renderer(table, addresses, workdir, files if files is not None else {})
     servers: list[str] = []
     for server in table.servers:
         servers += ["  " + line for line in r.server(server, http_port, https_port, cert, str(key))]

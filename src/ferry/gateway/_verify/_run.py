@@ -24,6 +24,7 @@ from ferry.gateway._simulate import (
     parse_gateway_objects,
 )
 from ferry.gateway._simulate._corpus import generate_corpus
+from ferry.gateway._simulate._gwapi_model import secrets_of, service_ports_of
 from ferry.gateway._verify._client import send
 from ferry.gateway._verify._compare import (
     Approximation,
@@ -37,7 +38,7 @@ from ferry.gateway._verify._compare import (
 from ferry.gateway._verify._harness import DataPlane, start_echo_backends, start_envoy, start_nginx
 from ferry.gateway._verify._observed import Observed, observed_matches
 
-__all__ = ["VerifyReport", "verify"]
+__all__ = ["VerifyReport", "convert_for_verify", "verify"]
 
 
 @dataclass(frozen=True)
@@ -89,6 +90,29 @@ class VerifyReport:
         }
 
 
+def convert_for_verify(objects: Sequence[KubeObject]) -> tuple[list[KubeObject], list[Approximation]]:
+    """Convert the Ingresses in ``objects`` with ``ferry gateway convert``'s defaults (Envoy Gateway target).
+
+    Returns the emitted objects (as :class:`KubeObject` s, with the Secrets of ``objects`` that policies may read)
+    and the audit's approximations: every annotation the conversion does not carry exactly.
+    """
+    from ferry._kernel import SourceRef
+    from ferry.gateway._convert import Status, convert, services_from
+
+    data = read_ingress_input(list(objects))
+    conversion = convert(data, services=services_from(list(objects)))
+    emitted = [
+        KubeObject(body=obj, source=SourceRef("<ferry gateway convert>", i)) for i, obj in enumerate(conversion.objects)
+    ]
+    emitted += [o for o in objects if o.kind == "Secret" and o.group == ""]
+    approximations = [
+        Approximation(f"{o.namespace}/{o.name}", o.key, o.note or o.status.value)
+        for o in conversion.outcomes
+        if o.status is not Status.EXACT
+    ]
+    return emitted, approximations
+
+
 def _sample(plane: DataPlane, request: SimRequest, gateway: str, samples: int) -> Counter[str]:
     counts: Counter[str] = Counter()
     for _ in range(samples):
@@ -106,13 +130,21 @@ def verify(
     approximations: Sequence[Approximation] = (),
     samples: int = 300,
     workers: int = 8,
+    secrets: Mapping[str, Mapping[str, str]] | None = None,
+    services: Mapping[str, Mapping[str, int]] | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> VerifyReport:
     """Replay the generated corpus (and ``requests``) through real nginx and real Envoy; see :class:`VerifyReport`."""
     started = time.monotonic()
-    data = ingress if isinstance(ingress, IngressInput) else read_ingress_input(list(ingress))
+    if isinstance(ingress, IngressInput):
+        data = ingress
+    else:
+        objects = list(ingress)
+        data = read_ingress_input(objects)
+        secrets = secrets if secrets is not None else secrets_of(objects)
+        services = services if services is not None else service_ports_of(objects)
     gateway_objects = list(gateway)
-    nginx_router = NginxRouter(data)
+    nginx_router = NginxRouter(data, secrets, services)
     model = parse_gateway_objects(gateway_objects)
     gw_router = GatewayRouter(model)
     corpus = generate_corpus(nginx_router.table, model, requests) if generate else list(requests)
@@ -126,7 +158,7 @@ def verify(
     timings: dict[str, float] = {"prepare": time.monotonic() - started}
     with (
         start_echo_backends(dict.fromkeys(backends)) as echo,
-        start_nginx(data, echo) as nginx,
+        start_nginx(data, echo, secrets=secrets, services=services) as nginx,
         start_envoy(gateway_objects, echo) as envoy,
     ):
         timings["start"] = time.monotonic() - started - timings["prepare"]
@@ -134,7 +166,7 @@ def verify(
 
         def one(request: SimRequest) -> tuple[Decision, Observed, Decision, Observed, str]:
             nd = nginx_router.route(request)
-            no = send(nginx, request)
+            no = send(nginx, request) if request.port in (80, 443) else Observed(status=0)
             ed = gw_router.route(request)
             table = gw_router.table_for(request)
             key = table.gateway.key if table is not None else ""
@@ -162,7 +194,13 @@ def verify(
             if fields:
                 loc = nginx_router.locate(request)
                 owners = [
-                    o for o in (loc.ingress if loc else None, loc.canary.ingress if loc and loc.canary else None) if o
+                    o
+                    for o in (
+                        loc.ingress if loc else None,
+                        loc.annotations_of if loc else None,
+                        loc.canary.ingress if loc and loc.canary else None,
+                    )
+                    if o
                 ]
                 expected, reason = classify(
                     request, fields, no, eo, nd, owners, by_ingress, cors=bool(loc and loc.cors)
