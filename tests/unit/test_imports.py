@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 HEAVY = (
+    "dnslib",
     "numpy",
     "yaml_",
     "opentelemetry",

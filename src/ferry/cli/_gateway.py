@@ -22,6 +22,7 @@ GATEWAY_COMMANDS: dict[str, tuple[str, str]] = {
         "ferry.cli._gateway_verify:verify",
         "Replay traffic through real nginx and real Envoy and report differences.",
     ),
+    "cutover": ("ferry.cli._gateway_cutover:cutover", "Plan and rehearse a zero-downtime weighted-DNS cutover."),
 }
 
 

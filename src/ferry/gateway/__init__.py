@@ -35,6 +35,33 @@ from ferry.gateway._convert import (
     convert,
     services_from,
 )
+from ferry.gateway._cutover import (  # the weighted-DNS cutover: ferry gateway cutover plan / rehearse
+    PROFILES as CUTOVER_PROFILES,
+)
+from ferry.gateway._cutover import (
+    CutoverError,
+    CutoverSpec,
+    HostSource,
+    RehearsalLossError,
+    UnsafePlanError,
+    build_plan,
+    check_draining,
+    draining_settings,
+    hostnames_of,
+    plan_from_objects,
+    plan_markdown,
+    timeline_svg,
+    weights_for_steps,
+)
+from ferry.gateway._cutover import Endpoint as CutoverEndpoint
+from ferry.gateway._cutover import Gates as CutoverGates
+from ferry.gateway._cutover import Phase as CutoverPhase
+from ferry.gateway._cutover import Plan as CutoverPlan
+from ferry.gateway._cutover import PlanRequest as CutoverRequest
+from ferry.gateway._cutover import Target as CutoverTarget
+from ferry.gateway._cutover import ZoneState as Route53Zone
+from ferry.gateway._cutover import check_batch as check_change_batch
+from ferry.gateway._cutover import write_plan as write_cutover_plan
 from ferry.gateway._errors import ClusterReadError, IngressInputError, SchemaValidationError
 from ferry.gateway._ingress import (
     CLASS_ANNOTATION,
@@ -89,6 +116,7 @@ __all__ = [
     "ANNOTATIONS",
     "CATALOGUE",
     "CLASS_ANNOTATION",
+    "CUTOVER_PROFILES",
     "DEFAULT_ANNOTATION_PREFIX",
     "DEFAULT_CONTROLLER",
     "DIFFERENCE_ANNOTATION",
@@ -105,9 +133,18 @@ __all__ = [
     "ControllerConfig",
     "Conversion",
     "ConvertOptions",
+    "CutoverEndpoint",
+    "CutoverError",
+    "CutoverGates",
+    "CutoverPhase",
+    "CutoverPlan",
+    "CutoverRequest",
+    "CutoverSpec",
+    "CutoverTarget",
     "DataPlaneError",
     "Decision",
     "GatewayRouter",
+    "HostSource",
     "Ingress",
     "IngressAudit",
     "IngressBackend",
@@ -124,8 +161,10 @@ __all__ = [
     "Parity",
     "ParityEntry",
     "PathType",
+    "RehearsalLossError",
     "ResourceBackend",
     "Risk",
+    "Route53Zone",
     "RouteModelError",
     "SchemaValidationError",
     "ServiceBackend",
@@ -135,12 +174,18 @@ __all__ = [
     "Status",
     "StreamService",
     "Target",
+    "UnsafePlanError",
     "ValueKind",
     "VerificationFailedError",
     "build_audit",
+    "build_plan",
+    "check_change_batch",
+    "check_draining",
     "conversion_files",
     "conversion_report",
     "convert",
+    "draining_settings",
+    "hostnames_of",
     "ingress_nginx_order",
     "load_objects",
     "lookup_annotation",
@@ -153,6 +198,8 @@ __all__ = [
     "parse_request_line",
     "parse_size",
     "parse_stream_services",
+    "plan_from_objects",
+    "plan_markdown",
     "read_cluster",
     "read_ingress_input",
     "render_html",
@@ -160,6 +207,9 @@ __all__ = [
     "request_from_json",
     "services_from",
     "simulate",
+    "timeline_svg",
     "typed_value",
+    "weights_for_steps",
+    "write_cutover_plan",
     "yaml_stream",
 ]
