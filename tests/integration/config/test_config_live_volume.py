@@ -25,9 +25,12 @@ from ferry.config import Directory, File, Reader
 logging.basicConfig(stream=sys.stdout, level=logging.WARNING, format="log %(levelname)s %(message)s")
 volume = sys.argv[1]
 reader = Reader([Directory(volume, watch=True), File(volume + "/app.yaml", watch=True)])
+out = threading.Lock()  # two threads print: write each line whole, or lines interleave
 def follow(key, type_):
     for value in reader.watch(key, type_):
-        print(f"{key} {value!r} {time.time():.4f}", flush=True)
+        with out:
+            sys.stdout.write(f"{key} {value!r} {time.time():.4f}\n")
+            sys.stdout.flush()
 threading.Thread(target=follow, args=("log.level", str), daemon=True).start()
 follow("value", int)
 """
