@@ -74,8 +74,18 @@ def test_usage_errors() -> None:
 def test_example_estate_converted_and_verified_with_full_simulator_agreement(repo: Path) -> None:
     """The example estate end to end: converted by ferry, replayed through both proxies; the simulator agrees."""
     result = run_cli(["gateway", "verify", "--ingress", str(repo / "examples" / "estate"), "--format", "json"])
-    assert result.exit_code in (0, 1), result.stderr
+    assert result.exit_code == 0, result.stderr
     report = result.json()
+    assert report["ok"] is True
+    assert report["differences"]["unexpected"] == 0, [
+        (d["request"]["url"], d["reason"]) for d in report["differences"]["items"] if not d["expected"]
+    ]
+    # The default ssl-redirect has no annotation: the trailing-slash difference is explained by the note the
+    # converter wrote on the redirect route, and the gRPC host is redirected like nginx does.
+    noted = [d for d in report["differences"]["items"] if d["reason"].startswith("noted on the converted route")]
+    assert noted and all(d["nginx"]["status"] == 308 for d in noted)
+    grpc_http = [d for d in report["differences"]["items"] if d["request"]["url"].startswith("http://grpc.")]
+    assert all(d["envoy"]["status"] == 308 for d in grpc_http)
     assert report["requests"] >= 100
     assert [c["agreement"] for c in report["simulator"]] == [1.0, 1.0], report["simulator"]
     assert report["weights"] and all(w["ok"] for w in report["weights"])
@@ -83,5 +93,3 @@ def test_example_estate_converted_and_verified_with_full_simulator_agreement(rep
     assert report["differences"]["expected"] > 0
     # Backends that name their port are resolved through the estate's Services on both sides.
     assert not [d for d in report["differences"]["items"] if str(d["nginx"]["backend"]).endswith(":http")]
-    if result.exit_code == 1:
-        assert report["differences"]["unexpected"] > 0 and "verification failed" in result.stderr

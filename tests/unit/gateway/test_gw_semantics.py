@@ -387,6 +387,19 @@ def test_grpc_backend_protocol_makes_grpcroute() -> None:
     ]
 
 
+def test_grpc_host_with_a_certificate_redirects_plain_http_like_nginx() -> None:
+    annotations = {"backend-protocol": "GRPC"}
+    conv = run(ing("g", paths=[("/helloworld.Greeter", "Prefix")], annotations=annotations, tls="g-cert"))
+    grpc = route(conv, "g-shop-example-com", kind="GRPCRoute")
+    assert {p["sectionName"] for p in grpc["spec"]["parentRefs"]} == {"https-shop-example-com"}
+    redirect = route(conv, "g-shop-example-com-redirect")
+    assert redirect["spec"]["hostnames"] == ["shop.example.com"]
+    assert redirect["spec"]["rules"][0]["filters"][0]["requestRedirect"] == {"scheme": "https", "statusCode": 308}
+    assert {p["sectionName"] for p in redirect["spec"]["parentRefs"]} == {"http-shop-example-com"}
+    off = run(ing("g", annotations={**annotations, "ssl-redirect": "false"}, tls="g-cert"))
+    assert off.find("HTTPRoute", "shop", "g-shop-example-com-redirect") is None
+
+
 def test_https_backend_gets_backend_tls_policy_with_difference() -> None:
     conv = run(ing("h", annotations={"backend-protocol": "HTTPS"}))
     policy = conv.find("BackendTLSPolicy", "shop", "web-tls")

@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from ferry._kernel import parse_manifests
 from ferry.gateway._simulate import Decision, parse_request_line
 from ferry.gateway._verify import Approximation, Observed, observed_matches
-from ferry.gateway._verify._compare import check_weights, classify, compare_planes
+from ferry.gateway._verify._compare import check_weights, classify, compare_planes, differences_noted, rule_object
 from ferry.gateway._verify._observed import normalize_location
 
 OK = Observed(200, "app/web:80", None, "/x", "a.example.com", {"x-env": "prod"})
@@ -72,6 +73,29 @@ def test_classify_uses_only_relevant_approximations() -> None:
     assert expected and "CORS preflight" in reason
     expected, _ = classify(https, ("status",), OK, Observed(0), Decision(200), [], {}, cors=False)
     assert expected
+
+
+def test_differences_noted_on_the_deciding_route_explain_a_difference() -> None:
+    """A default behaviour (no annotation, so nothing in the audit) is explained by the converter's note."""
+    route = parse_manifests(
+        "apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\n"
+        "metadata:\n  name: web-redirect\n  namespace: app\n  annotations:\n"
+        "    gateway.ferry.dev/nginx-differences: |-\n      nginx strips a trailing '/'\n      second note\n",
+        "routes.yaml",
+    )
+    noted = differences_noted(route)
+    assert noted == {"httproute/app/web-redirect": ("nginx strips a trailing '/'", "second note")}
+    assert rule_object("httproute/app/web-redirect/rule/0/match/0") == "httproute/app/web-redirect"
+    assert rule_object(None) == ""
+    http = parse_request_line("GET http://a.example.com/x/")
+    n, e = Observed(308, location="https://a.example.com/x"), Observed(308, location="https://a.example.com/x/")
+    expected, reason = classify(
+        http, ("location",), n, e, Decision(308), ["app/web"], {}, cors=False,
+        noted=noted[rule_object("httproute/app/web-redirect/rule/0/match/0")],
+    )  # fmt: skip
+    assert expected and reason == "noted on the converted route: nginx strips a trailing '/'; second note"
+    expected, reason = classify(http, ("location",), n, e, Decision(308), ["app/web"], {}, cors=False, noted=())
+    assert not expected and reason == "not explained by the audit: location"
 
 
 @pytest.mark.parametrize(

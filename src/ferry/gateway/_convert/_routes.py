@@ -559,6 +559,25 @@ def _http_routes(
                 "labels (and exact hosts still win in both)",
             )
         routes.append(route)
+    routes.extend(_redirect_routes(ctx, plan, ingress, key, all_hosts, hostnames, base, has_tls))
+    return routes
+
+
+def _redirect_routes(
+    ctx: Context,
+    plan: Plan,
+    ingress: Ingress,
+    key: GatewayKey,
+    all_hosts: list[str],
+    hostnames: list[str],
+    base: str,
+    has_tls: bool,
+) -> list[dict[str, Any]]:
+    """ingress-nginx's HTTP→HTTPS redirect for a host with a certificate: a route on the HTTP listener."""
+    ns = ingress.namespace
+    ssl_redirect = ingress.flag("ssl-redirect", ctx.config.ssl_redirect)
+    force = ingress.flag("force-ssl-redirect", ctx.config.force_ssl_redirect)
+    redirect_http = (has_tls and ssl_redirect) or force
     if redirect_http and has_tls:
         code = ctx.config.http_redirect_code
         redirect_parents = [p for h in all_hosts for p in _parents(plan, key, h, ("HTTP",), ns)]
@@ -585,8 +604,8 @@ def _http_routes(
         )
         ctx.record(ingress, "preserve-trailing-slash", Status.EXACT, "Envoy keeps the path as requested")
         ctx.record(ingress, "force-ssl-redirect", Status.APPROXIMATE, f"{code} to https on the HTTP listener")
-        routes.append(route)
-    elif force:
+        return [route]
+    if force:
         ctx.record(
             ingress,
             "force-ssl-redirect",
@@ -597,7 +616,7 @@ def _http_routes(
         ctx.record(ingress, "ssl-redirect", Status.EXACT, "no certificate for the host: nginx does not redirect either")
     else:
         ctx.record(ingress, "ssl-redirect", Status.EXACT, "no redirect, as configured")
-    return routes
+    return []
 
 
 def _grpc_routes(
@@ -627,7 +646,8 @@ def _grpc_routes(
     for note in notes:
         ctx.differ(route, note)
     ctx.record(ingress, "backend-protocol", Status.EXACT, "GRPCRoute")
-    return [route]
+    hosts = [host] if host else []
+    return [route, *_redirect_routes(ctx, plan, ingress, key, hosts or [""], hosts, base, has_tls)]
 
 
 def _tls_route(

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from ferry._kernel import KubeObject
+from ferry.gateway._convert._model import DIFFERENCE_ANNOTATION
 from ferry.gateway._simulate import Decision, SimRequest
 from ferry.gateway._verify._observed import Observed, normalize_location
 
@@ -18,6 +20,8 @@ __all__ = [
     "check_weights",
     "classify",
     "compare_planes",
+    "differences_noted",
+    "rule_object",
 ]
 
 
@@ -218,8 +222,14 @@ def classify(
     ingresses: Sequence[str],
     approximations: Mapping[str, Sequence[Approximation]],
     cors: bool,
+    noted: Sequence[str] = (),
 ) -> tuple[bool, str]:
-    """(expected, reason) for a difference; ``ingresses`` are the Ingresses behind nginx's location."""
+    """(expected, reason) for a difference; ``ingresses`` are the Ingresses behind nginx's location.
+
+    ``noted`` are the differences the converter wrote on the route that made Envoy's decision (its
+    ``gateway.ferry.dev/nginx-differences`` annotation): a behaviour ingress-nginx has without any annotation (the
+    default ssl-redirect, say) is accounted for there rather than in the audit.
+    """
     reasons = []
     for name in ingresses:
         for approx in approximations.get(name, ()):
@@ -227,6 +237,8 @@ def classify(
                 reasons.append(f"{approx.annotation} on Ingress {name}: {approx.reason}")
     if reasons:
         return True, "; ".join(dict.fromkeys(reasons))
+    if noted:
+        return True, "noted on the converted route: " + "; ".join(noted)
     if cors and request.method == "OPTIONS" and nginx.status == 204:
         return True, (
             "CORS preflight: ingress-nginx answers every OPTIONS with 204; Envoy's CORS filter answers allowed "
@@ -238,3 +250,18 @@ def classify(
             "listener for this name"
         )
     return False, "not explained by the audit: " + ", ".join(fields)
+
+
+def rule_object(rule: str | None) -> str:
+    """The object of a Gateway API router rule id (``httproute/ns/name/rule/0/match/0`` → ``httproute/ns/name``)."""
+    return "/".join((rule or "").split("/")[:3])
+
+
+def differences_noted(objects: Iterable[KubeObject]) -> dict[str, tuple[str, ...]]:
+    """``kind/namespace/name`` → the differences from ingress-nginx the converter noted on that object."""
+    noted: dict[str, tuple[str, ...]] = {}
+    for obj in objects:
+        text = obj.annotations.get(DIFFERENCE_ANNOTATION)
+        if isinstance(text, str) and text.strip():
+            noted[f"{obj.kind.lower()}/{obj.namespace}/{obj.name}"] = tuple(line for line in text.split("\n") if line)
+    return noted

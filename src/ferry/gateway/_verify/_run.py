@@ -34,6 +34,8 @@ from ferry.gateway._verify._compare import (
     check_weights,
     classify,
     compare_planes,
+    differences_noted,
+    rule_object,
 )
 from ferry.gateway._verify._harness import DataPlane, start_echo_backends, start_envoy, start_nginx
 from ferry.gateway._verify._observed import Observed, observed_matches
@@ -155,6 +157,7 @@ def verify(
     by_ingress: dict[str, list[Approximation]] = {}
     for approx in approximations:
         by_ingress.setdefault(approx.ingress, []).append(approx)
+    noted = differences_noted(gateway_objects)
     timings: dict[str, float] = {"prepare": time.monotonic() - started}
     with (
         start_echo_backends(dict.fromkeys(backends)) as echo,
@@ -203,7 +206,15 @@ def verify(
                     if o
                 ]
                 expected, reason = classify(
-                    request, fields, no, eo, nd, owners, by_ingress, cors=bool(loc and loc.cors)
+                    request,
+                    fields,
+                    no,
+                    eo,
+                    nd,
+                    owners,
+                    by_ingress,
+                    cors=bool(loc and loc.cors),
+                    noted=noted.get(rule_object(ed.rule), ()),
                 )
                 differences.append(Difference(request, no, eo, fields, expected, reason, nd.rule, ed.rule))
             for plane, decision, gw_key in ((nginx, nd, ""), (envoy, ed, key)):
