@@ -18,6 +18,7 @@ __all__ = ["cli", "main"]
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "assess": ("ferry.cli._assess:assess", "Read a platform estate and report what each system finds."),
     "gateway": ("ferry.cli._gateway:gateway", "Migrate ingress-nginx to Gateway API and prove the migration."),
+    "cache": ("ferry.cli._cache:cache", "Cache model weights and datasets: prefetch, share, load zero-copy."),
 }
 
 
