@@ -140,6 +140,8 @@ class TensorStream:
     def __iter__(self) -> Iterator[tuple[str, Any]]:
         for info in self.header.tensors:
             yield info.name, self.tensor(info)
+        # The end of the stream is the end of the fetch: its integrity checks (size, ETag, sha256) pass or raise.
+        self._handle.result()
 
     def load(self) -> dict[str, Any]:
         """Every tensor, by name (file order)."""

@@ -2,7 +2,7 @@
 
 Run as a program (the tests start it with ManagedProcess so that it can be killed mid-transfer)::
 
-    python range_origin.py --root DIR --port N [--fail-first N] [--reset-after BYTES] [--reset-times N]
+    python range_origin.py --root DIR --port N [--fail-first N] [--reset-after BYTES] [--reset-times N] [--clean-close]
                            [--first-byte-delay S] [--delay-times N] [--corrupt-at OFFSET] [--rate BPS]
 
 ``GET /__stats`` answers ``{"requests": n, "body_bytes": n}``: the bytes of file content served so far.
@@ -123,8 +123,10 @@ def make_handler(state: State, root: Path) -> type[BaseHTTPRequestHandler]:
                         self.wfile.flush()
                         with state.lock:
                             state.body_bytes += len(block)
-                        # An abortive close: the client sees a connection reset, not a clean end.
-                        self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                        if state.args.clean_close:  # the body ends early with a FIN: a truncated response
+                            self.connection.shutdown(socket.SHUT_RDWR)
+                        else:  # an abortive close: the client sees a connection reset
+                            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
                         self.connection.close()
                         self.close_connection = True
                         return
@@ -147,6 +149,7 @@ def main() -> None:
     parser.add_argument("--fail-first", type=int, default=0)
     parser.add_argument("--reset-after", type=int, default=None)
     parser.add_argument("--reset-times", type=int, default=0)
+    parser.add_argument("--clean-close", action="store_true", help="end cut bodies with a FIN, not a reset")
     parser.add_argument("--first-byte-delay", type=float, default=0.0)
     parser.add_argument("--delay-times", type=int, default=0)
     parser.add_argument("--corrupt-at", type=int, default=None)
