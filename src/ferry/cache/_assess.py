@@ -30,7 +30,7 @@ _DOWNLOADERS = (
     (re.compile(r"\b(huggingface-cli|hf)\s+download\s+(\S+)"), "hf download"),
     (re.compile(r"snapshot_download\(\s*(?:repo_id\s*=\s*)?['\"]([^'\"]+)"), "snapshot_download"),
     (re.compile(r"\baws\s+s3\s+(?:cp|sync)\s+(?:--\S+\s+)*(s3://\S+)"), "aws s3"),
-    (re.compile(r"\bs5cmd\s+(?:--\S+\s+)*cp\s+(?:--\S+\s+)*['\"]?(s3://[^\s'\"]+)"), "s5cmd"),
+    (re.compile(r"\bs5cmd\b[^;&|]*?\bcp\s+(?:-\S+\s+)*['\"]?(s3://[^\s'\"]+)"), "s5cmd"),
     (re.compile(r"\bgsutil\s+(?:-m\s+)?cp\s+(?:-r\s+)?(gs://\S+)"), "gsutil"),
     (re.compile(r"\b(?:wget|curl)\b[^\n;|&]*?(https?://\S+\.(?:safetensors|bin|gguf|pt|pth|onnx))"), "wget/curl"),
 )

@@ -13,6 +13,8 @@ _NAMES = ("minute", "hour", "day of month", "month", "day of week")
 
 def _field(text: str, index: int) -> frozenset[int]:
     low, high = _RANGES[index]
+    if index == 4:
+        high = 7  # 0 and 7 are both Sunday
     values: set[int] = set()
     for part in text.split(","):
         body, _, step_text = part.partition("/")
@@ -20,19 +22,18 @@ def _field(text: str, index: int) -> frozenset[int]:
         if step < 1:
             raise ValueError(f"cron {_NAMES[index]}: step must be positive in {part!r}")
         if body == "*":
-            start, end = low, high
+            start, end = low, (6 if index == 4 else high)
         elif "-" in body:
             first, last = body.split("-", 1)
             start, end = int(first), int(last)
         else:
             start = int(body)
             end = high if step_text else start
-        if index == 4 and end == 7:  # 7 is Sunday too
-            end = 6 if start <= 6 else 0
-            values.add(0)
         if not (low <= start <= high and low <= end <= high and start <= end):
             raise ValueError(f"cron {_NAMES[index]}: {part!r} is outside {low}-{high}")
         values.update(range(start, end + 1, step))
+    if index == 4:
+        values = {v % 7 for v in values}
     return frozenset(values)
 
 

@@ -87,6 +87,11 @@ class Mount:
     encrypt_options: Sequence[EncryptOption] = ()
     files: Sequence[FileSpec] = ()
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "encrypt_options", tuple(self.encrypt_options))
+        object.__setattr__(self, "files", tuple(self.files))
+        object.__setattr__(self, "options", dict(self.options))
+
     @property
     def scheme(self) -> str:
         if self.mount_point.startswith("/"):
@@ -111,6 +116,9 @@ class Dataset:
     namespace: str = "default"
     mounts: Sequence[Mount] = ()
     labels: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "mounts", tuple(self.mounts))
 
     @property
     def key(self) -> str:
@@ -184,6 +192,9 @@ class DataLoad:
     policy: str = "Once"
     schedule: str | None = None
     pin: bool = False
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "targets", tuple(self.targets))
 
     def selects(self, path: str) -> bool:
         """True when the dataset file ``path`` is part of this load."""
