@@ -15,9 +15,9 @@ Runtimes plug in through the ``ferry.cache.runtimes`` entry-point group (see :cl
 
 from ferry.cache._api import get_runtime, load_safetensors, load_spec, prefetch, stream_safetensors
 from ferry.cache._api import open as open  # noqa: A004 - ferry.cache.open is the documented name
-from ferry.cache._assess import assess_cache
 from ferry.cache._cron import CronSchedule
 from ferry.cache._embedded import EmbeddedRuntime
+from ferry.cache._entry import assess_cache
 from ferry.cache._errors import (
     DatasetError,
     FetchError,

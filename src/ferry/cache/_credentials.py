@@ -9,7 +9,6 @@ unsigned requests.
 
 from __future__ import annotations
 
-import configparser
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -50,6 +49,8 @@ def secret_value(
 
 
 def _profile(name: str, env: Mapping[str, str], *, required: bool) -> Credentials | None:
+    import configparser
+
     path = Path(env.get("AWS_SHARED_CREDENTIALS_FILE") or Path(env.get("HOME", "~")).expanduser() / ".aws/credentials")
     parser = configparser.RawConfigParser()
     try:

@@ -11,6 +11,7 @@ import os
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from ferry.cache._engine import Engine, Ready, Transfer
 from ferry.cache._errors import DatasetError, NotCachedError
@@ -31,11 +32,8 @@ from ferry.cache._store import FileRow, Store, default_cache_dir
 __all__ = ["EmbeddedRuntime"]
 
 
-def _dataset_from_manifest(manifest: Mapping[str, object]) -> Dataset:
-    from ferry._kernel import dump_yaml
-    from ferry.cache._model import parse_spec
-
-    return parse_spec(dump_yaml(dict(manifest)), "<cache metadata>").datasets[0]
+def _dataset_from_manifest(manifest: Mapping[str, Any]) -> Dataset:
+    return Dataset.from_manifest(manifest)
 
 
 class EmbeddedRuntime(CacheRuntime):

@@ -14,7 +14,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ferry._kernel import require
 from ferry.cache._errors import SafetensorsError
 from ferry.cache._model import Dataset
 from ferry.cache._runtime import CachedFile, CacheRuntime
@@ -26,6 +25,18 @@ if TYPE_CHECKING:
 __all__ = ["CacheReader", "TensorStream", "open_file", "stream_safetensors"]
 
 _RAW = {1: "uint8", 2: "<u2"}
+
+
+def require(module: str, *, extra: str, feature: str) -> Any:
+    """Import an optional dependency, or raise the error naming the extra (without loading the kernel)."""
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:
+        from ferry.errors import MissingExtraError
+
+        raise MissingExtraError(extra, module, feature=feature) from exc
 
 
 class CacheReader(io.RawIOBase):

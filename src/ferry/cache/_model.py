@@ -11,11 +11,13 @@ from __future__ import annotations
 import fnmatch
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ferry._kernel import KubeObject, parse_manifests
 from ferry.cache._errors import DatasetError
 from ferry.cache._units import parse_quantity
+
+if TYPE_CHECKING:  # the kernel (YAML and all) is imported when a file is parsed, not to use a Dataset
+    from ferry._kernel import KubeObject
 
 __all__ = [
     "API_VERSION",
@@ -134,6 +136,22 @@ class Dataset:
         if mount.path is not None:
             return mount.path.strip("/")
         return "" if len(self.mounts) == 1 else mount.name.strip("/")
+
+    @classmethod
+    def from_manifest(cls, manifest: Mapping[str, Any]) -> Dataset:
+        """The dataset :meth:`to_manifest` wrote (trusted input: the cache's own metadata)."""
+        meta = manifest["metadata"]
+        mounts = []
+        for m in manifest["spec"]["mounts"]:
+            encrypt = [
+                EncryptOption(e["name"], e["valueFrom"]["secretKeyRef"]["name"], e["valueFrom"]["secretKeyRef"]["key"])
+                for e in m.get("encryptOptions", [])
+            ]
+            files = [FileSpec(f["path"], f.get("size"), f.get("sha256")) for f in m.get("files", [])]
+            mounts.append(
+                Mount(m["mountPoint"], m.get("name", ""), m.get("path"), m.get("options", {}), encrypt, files)
+            )
+        return cls(meta["name"], meta.get("namespace", "default"), mounts, meta.get("labels", {}))
 
     def to_manifest(self) -> dict[str, Any]:
         """The ``cache.ferry.dev/v1alpha1`` Dataset (credential values are never part of it)."""
@@ -476,6 +494,8 @@ def parse_spec(text: str, path: str = "<string>") -> Spec:
 
     Raises :class:`DatasetError` naming the file, line, object and field of the first problem.
     """
+    from ferry._kernel import parse_manifests
+
     datasets: list[Dataset] = []
     runtimes: list[Runtime] = []
     loads: list[DataLoad] = []

@@ -15,10 +15,7 @@ import http.client
 import json
 import os
 import re
-import socket
-import ssl
 import threading
-import xml.etree.ElementTree as ET
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -101,6 +98,8 @@ class _Pool:
         conn = conns.get((scheme, netloc))
         if conn is None:
             if scheme == "https":
+                import ssl
+
                 conn = http.client.HTTPSConnection(netloc, timeout=self.timeout, context=ssl.create_default_context())
             else:
                 conn = http.client.HTTPConnection(netloc, timeout=self.timeout)
@@ -294,6 +293,8 @@ class S3Origin(_HttpBase):
             qs = "&".join(f"{quote(k, safe='-_.~')}={quote(v, safe='-_.~')}" for k, v in sorted(query.items()))
             path = f"{self.base}/?{qs}" if self.base else f"/?{qs}"
             body = self._call("GET", path)
+            import xml.etree.ElementTree as ET
+
             root = ET.fromstring(body)
             ns = root.tag.split("}")[0] + "}" if root.tag.startswith("{") else ""
             for item in root.iter(f"{ns}Contents"):
@@ -535,6 +536,3 @@ def origin_for(
             mount.mount_point.removeprefix("local://") if "://" in mount.mount_point else mount.mount_point
         )
     raise DatasetError(f"mount {mount.name}: {mount.mount_point} has no origin of its own (a reference?)")
-
-
-_ = socket  # socket errors are OSErrors; imported for the reader who looks for timeouts

@@ -17,7 +17,6 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any, ClassVar, Protocol
 
@@ -204,6 +203,8 @@ class CacheRuntime(ABC):
 
 def runtime_types() -> dict[str, str]:
     """Registered runtime types and the objects that implement them."""
+    from importlib.metadata import entry_points
+
     return {ep.name: ep.value for ep in entry_points(group=RUNTIME_GROUP)}
 
 
@@ -215,7 +216,13 @@ def load_runtime(
     env: Mapping[str, str] | None = None,
 ) -> CacheRuntime:
     """The runtime ``spec.type`` names, from the ``ferry.cache.runtimes`` entry points."""
+    from importlib.metadata import entry_points
+
     spec = spec or Runtime()
+    if spec.type == "embedded":  # ferry's own runtime: no entry-point scan on the hot path of every load
+        from ferry.cache._embedded import EmbeddedRuntime
+
+        return EmbeddedRuntime(spec, cache_dir=cache_dir, secrets=secrets, env=env)
     found = [ep for ep in entry_points(group=RUNTIME_GROUP) if ep.name == spec.type]
     if not found:
         known = ", ".join(sorted(runtime_types())) or "none"
