@@ -172,6 +172,34 @@ def run_hf_transfer(args: argparse.Namespace) -> tuple[dict[str, Any], float | N
     return _load_file(target), None
 
 
+def run_runai(args: argparse.Namespace) -> tuple[dict[str, Any], float | None]:
+    """run:ai Model Streamer (needs torch; runs from its own venv, see run.py --runai-python)."""
+    import os
+
+    os.environ.update(
+        {
+            "AWS_ENDPOINT_URL": args.endpoint,
+            "RUNAI_STREAMER_S3_USE_VIRTUAL_ADDRESSING": "0",
+            "AWS_EC2_METADATA_DISABLED": "true",
+            "RUNAI_STREAMER_S3_UNSIGNED": "1",
+            "AWS_REGION": "us-east-1",
+            "RUNAI_STREAMER_CONCURRENCY": "16",
+            "RUNAI_STREAMER_CHUNK_BYTESIZE": str(16 * MiB),
+        }
+    )
+    from runai_model_streamer import SafetensorsStreamer
+
+    tensors: dict[str, Any] = {}
+    first = None
+    with SafetensorsStreamer() as streamer:
+        streamer.stream_file(f"s3://{args.bucket}/{args.key}")
+        for name, tensor in streamer.get_tensors():
+            if first is None:
+                first = time.time()
+            tensors[name] = tensor.clone().numpy()  # yielded tensors may be reused buffers
+    return tensors, first
+
+
 def run_local_load_file(args: argparse.Namespace) -> tuple[dict[str, Any], float | None]:
     return _load_file(Path(args.work) / "model.safetensors"), None
 
@@ -182,6 +210,7 @@ CONTESTANTS = {
     "boto3": run_boto3,
     "s5cmd": run_s5cmd,
     "hf_transfer": run_hf_transfer,
+    "runai": run_runai,
     "load_file": run_local_load_file,
 }
 

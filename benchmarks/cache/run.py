@@ -43,7 +43,9 @@ LABELS = {
     "boto3": "boto3 download_file, TransferConfig(max_concurrency=8), 8 MiB parts + load_file",
     "s5cmd": "s5cmd cp -c 16 -p 16 + load_file",
     "hf_transfer": "hf_transfer.download over HTTP (max_files=100, 10 MiB) + load_file",
+    "runai": "run:ai Model Streamer (S3, concurrency 16, 16 MiB chunks; torch, own venv)",
 }
+PYTHONS: dict[str, str] = {}
 
 
 def sh(*argv: str) -> None:
@@ -181,7 +183,7 @@ def probe(port: int, key: str, size: int, streams: int = 8) -> float:
 
 def client(contestant: str, work: Path, endpoint_port: int, key: str, *extra: str) -> tuple[float, dict[str, Any]]:
     argv = [
-        sys.executable,
+        PYTHONS.get(contestant, sys.executable),
         str(HERE / "clients.py"),
         contestant,
         "--endpoint",
@@ -220,6 +222,7 @@ def main() -> None:
     parser.add_argument("--calibrate", action=argparse.BooleanOptionalAction, default=True)
     parser.add_argument("--contestants", default=",".join(COLD))
     parser.add_argument("--skip-loopback", action="store_true")
+    parser.add_argument("--runai-python", default=None, help="a Python with runai-model-streamer[s3] (and torch)")
     parser.add_argument("--out", type=Path, default=Path("/tmp/ferry-cache-bench.md"))
     args = parser.parse_args()
     if os.geteuid() != 0:
@@ -227,6 +230,9 @@ def main() -> None:
     weed = shutil.which("weed") or str(Path(sys.executable).parent / "weed")
     size = parse_size(args.size)
     contestants = [c for c in args.contestants.split(",") if c]
+    if args.runai_python:
+        PYTHONS["runai"] = args.runai_python
+        contestants.append("runai")
     tmp = Path(tempfile.mkdtemp(prefix="ferry-cache-bench-", dir="/tmp"))
     procs: list[Proc] = []
     results: dict[str, Any] = {"size": size, "runs": {}, "machine": os.uname().release}
@@ -296,7 +302,8 @@ def main() -> None:
             for _ in range(4 if args.calibrate else 0):
                 if abs(measured - target) / target < 0.015:
                     break
-                rate *= target / measured
+                # Never more than 20% above the configured rate: beyond that the probe is CPU-bound, not link-bound.
+                rate = min(args.link_mbit * 1.2, rate * target / measured)
                 shape(rate)
                 measured = probe(PROXY, key, size)
             results["link"] = {"configured_mbit": args.link_mbit, "htb_mbit": rate, "probe_MBps": measured}
@@ -313,6 +320,7 @@ def main() -> None:
                     seen = stats()
                     cold[name].append({**out, "spawn": spawn, **seen})
                     if name == "ferry":
+                        stats(reset=True)
                         spawn, out = client("ferry", work, PROXY, key)
                         warm["ferry-warm"].append({**out, "spawn": spawn, **stats()})
                     if name == "s5cmd":

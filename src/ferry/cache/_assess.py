@@ -118,9 +118,9 @@ def _size(obj: KubeObject, model: str) -> tuple[int, bool]:
             return parse_quantity(str(obj.annotations[SIZE_ANNOTATION])), True
         except ValueError:
             pass
-    match = _PARAMS.search(model.rsplit("/", 1)[-1])
-    if match:
-        return int(float(match.group(1)) * 1e9 * 2), True  # 16-bit weights: two bytes a parameter
+    matches = _PARAMS.findall(model.split("://", 1)[-1].split("/", 1)[-1])
+    if matches:
+        return int(float(matches[-1]) * 1e9 * 2), True  # 16-bit weights: two bytes a parameter
     return UNKNOWN_SIZE, False
 
 
@@ -161,7 +161,8 @@ def find_model_workloads(estate: Estate) -> list[ModelWorkload]:
                 continue
             server, model = hit
             size, known = _size(obj, model)
-            how = server.split(":", 1)[1] if server.startswith("download:") else f"{server} downloads {model} at start"
+            tool = server.split(":", 1)[1] if server.startswith("download:") else server
+            how = f"{tool} downloads {model} at start"
             found.append(ModelWorkload(obj, server.split(":", 1)[0], model, how, replicas, size, known))
             break
     for obj in estate.of_kind("InferenceService", group="serving.kserve.io"):

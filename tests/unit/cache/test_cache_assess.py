@@ -28,6 +28,7 @@ def test_example_estate() -> None:
     assert llama.severity.value == "error"
     assert by_obj["InferenceService ml/qwen-coder"].details["bytes"] == 15 * 2**30
     assert by_obj["Deployment shop/ranker"].code == "cache.download-downloads-weights"
+    assert by_obj["Deployment shop/ranker"].details["bytes"] == 3_000_000_000
     assert by_obj["StatefulSet shop/mistral-tgi"].code == "cache.tgi-downloads-weights"
     assert section.metrics["model_workloads"] == len(section.findings)
     for artifact in section.artifacts:
