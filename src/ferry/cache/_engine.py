@@ -34,6 +34,7 @@ from ferry.cache._store import Store
 __all__ = ["Engine", "Ready", "Transfer"]
 
 Progress = Callable[[int], None]
+MADV_POPULATE_WRITE = getattr(mmap, "MADV_POPULATE_WRITE", 23)  # Linux 5.14+: fault a range in with one call
 
 
 class _Cancelled(Exception):
@@ -172,9 +173,23 @@ class Transfer:
         finally:
             self.origin.release_thread()
 
+    _populate = True
+
+    def _prefault(self, start: int, end: int) -> None:
+        """Allocate the chunk's page-cache pages in one call rather than one fault per 4 KiB page (less CPU)."""
+        if not Transfer._populate or self._map is None:
+            return
+        page = mmap.PAGESIZE
+        first = start - start % page
+        try:
+            self._map.madvise(MADV_POPULATE_WRITE, first, end - first)
+        except (OSError, ValueError):
+            Transfer._populate = False  # an older kernel: page faults do the same work
+
     def _fetch_chunk(self, index: int) -> None:
         start, end = self.plan.bounds(index)
         assert self._view is not None
+        self._prefault(start, end)
         offset = start
         last: RetryableError | None = None
         for attempt in range(1, self.retry.attempts + 1):

@@ -175,3 +175,47 @@ def test_text_output_and_errors(http_origin, tmp_path: Path) -> None:
         ["cache", "load", "-f", str(spec), "--path", "nope.safetensors", "--cache-dir", str(tmp_path / "c")]
     )
     assert result.exit_code == 2 and "nope.safetensors" in (result.stdout + result.stderr)
+
+
+def test_apply_ls_and_usage_errors(http_origin, tmp_path: Path) -> None:
+    model = write_safetensors(http_origin.root / "model.safetensors", layers=1)
+    spec = tmp_path / "ds.yaml"
+    spec.write_text(
+        dataset_yaml("a", "ml", http_origin.url, files="[model.safetensors]")
+        + "---\n"
+        + dataset_yaml("a", "shop", "dataset://ml/a")
+        + "---\napiVersion: cache.ferry.dev/v1alpha1\nkind: DataLoad\nmetadata: {name: w, namespace: ml}\n"
+        "spec: {dataset: {name: a}, target: [{path: model.safetensors}], pin: true}\n"
+    )
+    cache = str(tmp_path / "c")
+    applied = _json(run_cli(["cache", "apply", "-f", str(spec), "--cache-dir", cache, "--format", "json"]))
+    assert applied["applied"] == [
+        {"kind": "Dataset", "namespace": "ml", "name": "a"},
+        {"kind": "Dataset", "namespace": "shop", "name": "a"},
+    ]
+    assert [d["total_bytes"] for d in applied["datasets"]] == [model.stat().st_size] * 2
+    assert [d["cached_bytes"] for d in applied["datasets"]] == [0, 0]
+    assert http_origin.stats()["body_bytes"] == 0  # apply lists (HEAD), it does not fetch
+    _json(
+        run_cli(["cache", "prefetch", "-f", str(spec), "--cache-dir", cache, "--dataset", "ml/a", "--format", "json"])
+    )
+    listing = _json(run_cli(["cache", "ls", "--cache-dir", cache, "--format", "json"]))
+    assert [(d["namespace"], d["name"], d["files"], d["cached_percentage"]) for d in listing["datasets"]] == [
+        ("ml", "a", 1, 100.0),
+        ("shop", "a", 1, 100.0),
+    ]
+    files = _json(run_cli(["cache", "ls", "ml/a", "--cache-dir", cache, "--format", "json"]))["files"]
+    assert files[0]["pinned"] is True  # the DataLoad pins what it loads
+    text = run_cli(["cache", "ls", "--cache-dir", cache])
+    assert "shop/a -> ml/a" in text.stdout
+    for argv, needle in [
+        (["cache", "prefetch"], "-f FILE"),
+        (["cache", "load", "--path", "x"], "-f FILE"),
+        (["cache", "prefetch", "-f", str(spec), "--cache-dir", cache, "--schedule"], "policy: Cron"),
+        (["cache", "gc", "--cache-dir", cache, "--target", "lots"], "--target"),
+        (["cache", "ls", "nope/x", "--cache-dir", cache], "not in the cache"),
+        (["cache", "load", "-f", str(spec), "--path", "model.safetensors", "--cache-dir", cache], "exactly one"),
+    ]:
+        result = run_cli(argv)
+        assert result.exit_code == 2, (argv, result.stdout, result.stderr)
+        assert needle in result.stderr, (argv, result.stderr)
