@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from ferry.cache._errors import FetchError, IntegrityError
+from ferry.cache._errors import FetchError, IntegrityError, QuotaError
 from ferry.cache._origin import Origin, RemoteFile, RetryableError
 from ferry.cache._plan import ChunkPlan, RetryPolicy, plan_chunks
 from ferry.cache._store import Store
@@ -124,8 +124,17 @@ class Transfer:
         self._fd = os.open(self.partial, os.O_RDWR | os.O_CREAT, 0o644)
         if os.fstat(self._fd).st_size != self.size:
             os.ftruncate(self._fd, self.size)
-            with contextlib.suppress(OSError):
-                os.posix_fallocate(self._fd, 0, self.size)
+        try:  # reserve the blocks: writing a mapped file on a full disk would kill the process with SIGBUS
+            os.posix_fallocate(self._fd, 0, self.size)
+        except OSError as exc:
+            if exc.errno == errno.ENOSPC:
+                os.close(self._fd)
+                raise QuotaError(
+                    f"no space left under {self.store.root} for {self.size} bytes",
+                    hint="free disk space, lower the Runtime's quota or run ferry cache gc",
+                ) from None
+            if exc.errno not in (errno.EOPNOTSUPP, errno.EINVAL, errno.ENOSYS):
+                raise
         self._journal_fd = os.open(self.journal, os.O_WRONLY | os.O_APPEND)
         self._done = done
         self.resumed_bytes = sum(self.plan.bounds(i)[1] - self.plan.bounds(i)[0] for i in done)
