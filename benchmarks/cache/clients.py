@@ -26,8 +26,14 @@ MiB = 1024 * 1024
 
 
 def usage() -> tuple[float, int]:
+    """CPU of this process and its children; peak RSS in KiB from VmHWM (``ru_maxrss`` of a freshly exec'd child
+    starts at its parent's size at fork time, which would charge the harness's memory to every contestant)."""
     me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
-    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime, max(me.ru_maxrss, kids.ru_maxrss)
+    hwm = 0
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            hwm = int(line.split()[1])
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime, max(hwm, kids.ru_maxrss)
 
 
 def digest(tensors: dict[str, Any]) -> str:

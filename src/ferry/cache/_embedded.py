@@ -144,7 +144,7 @@ class EmbeddedRuntime(CacheRuntime):
     def _ensure(self, dataset: Dataset, row: FileRow, progress: Progress | None) -> Ready | Transfer:
         remote = RemoteFile(row.path, row.size, row.etag, row.sha256, row.source)
         try:
-            return self.engine.ensure(self._origin(dataset, row.mount), remote, row.blob, progress)
+            return self.engine.ensure(lambda: self._origin(dataset, row.mount), remote, row.blob, progress)
         except Exception as exc:
             self.store.set_file_error(dataset.namespace, dataset.name, row.path, str(exc))
             raise
@@ -171,7 +171,8 @@ class EmbeddedRuntime(CacheRuntime):
         pin: bool | None = None,
     ) -> PrefetchResult:
         started = time.monotonic()
-        physical, rows = self.files(dataset, refresh=True)
+        # A reference reads what its physical dataset listed (its consumers need not hold the origin's credentials).
+        physical, rows = self.files(dataset, refresh=dataset.reference is None)
         selected = [r for r in rows if load is None or load.selects(r.path)]
         if load is not None and not selected:
             raise DatasetError(

@@ -98,7 +98,13 @@ class Transfer:
     # setup -----------------------------------------------------------------------------------------------------
     def _journal_header(self) -> str:
         return json.dumps(
-            {"size": self.size, "chunk": self.plan.chunk_size, "etag": self.file.etag, "source": self.file.source},
+            {
+                "size": self.size,
+                "chunk": self.plan.chunk_size,
+                "head": [self.plan.head_chunk, self.plan.head_count],
+                "etag": self.file.etag,
+                "source": self.file.source,
+            },
             sort_keys=True,
         )
 
@@ -284,13 +290,15 @@ class Transfer:
             self._on_done(self)
 
     def _close_map(self) -> None:
-        if self._view is not None:
-            self._view.release()
-            self._view = None
-        if self._map is not None:
-            with contextlib.suppress(BufferError):
-                self._map.close()
-            self._map = None
+        with self._cond:
+            if self._view is not None:
+                with contextlib.suppress(BufferError):  # readers' views keep the mapping alive
+                    self._view.release()
+                self._view = None
+            if self._map is not None:
+                with contextlib.suppress(BufferError):
+                    self._map.close()
+                self._map = None
         if self._fd >= 0:
             os.close(self._fd)
             self._fd = -1
@@ -319,6 +327,14 @@ class Transfer:
                 if remaining is not None and remaining <= 0:
                     raise FetchError(f"{self.file.source}: bytes {start}-{end} did not arrive in {timeout} s")
                 self._cond.wait(remaining)
+
+    def shared_view(self) -> memoryview | None:
+        """A view of the mapping the workers fill (None once the file is published): readers in this process use
+        it instead of mapping the file a second time, so the file's pages count once in memory."""
+        with self._cond:
+            if self._view is None or self._error is not None:
+                return None
+            return self._view[:]
 
     def open_fd(self) -> int:
         """A read-only descriptor of the file's inode, whether it is still partial or already published."""
@@ -355,8 +371,13 @@ class Engine:
         self._active: dict[str, Transfer] = {}
         self._lock = threading.Lock()
 
-    def ensure(self, origin: Origin, file: RemoteFile, blob: str, progress: Progress | None = None) -> Ready | Transfer:
-        """The blob, complete (:class:`Ready`) or arriving (:class:`Transfer`, already started)."""
+    def ensure(
+        self, origin: Callable[[], Origin], file: RemoteFile, blob: str, progress: Progress | None = None
+    ) -> Ready | Transfer:
+        """The blob, complete (:class:`Ready`) or arriving (:class:`Transfer`, already started).
+
+        ``origin`` is called only when the blob must be fetched, so a cache hit needs no credentials.
+        """
         while True:
             with self._lock:
                 running = self._active.get(blob)
@@ -390,11 +411,13 @@ class Engine:
         finally:
             os.close(fd)
 
-    def _start(self, origin: Origin, file: RemoteFile, blob: str, progress: Progress | None, fd: int) -> Transfer:
+    def _start(
+        self, origin: Callable[[], Origin], file: RemoteFile, blob: str, progress: Progress | None, fd: int
+    ) -> Transfer:
         try:
             self.store.make_room(file.size, keep={blob} | set(self._active))
             plan = plan_chunks(file.size, concurrency=self.concurrency, chunk_size=self.chunk_size)
-            transfer = Transfer(self.store, origin, file, blob, plan, self.retry, progress, fd, self._forget)
+            transfer = Transfer(self.store, origin(), file, blob, plan, self.retry, progress, fd, self._forget)
             self._active[blob] = transfer
             transfer.start()
         except BaseException:

@@ -119,17 +119,25 @@ class TensorStream:
         if size < 8:
             os.close(self._fd)
             raise SafetensorsError(f"{name} is {size} bytes; too short for a safetensors file")
-        if framework == "torch":  # torch wants a writable buffer: a private (copy-on-write) map, still zero-copy
+        shared = getattr(handle, "shared_view", None)
+        view = shared() if framework == "numpy" and callable(shared) else None
+        self._map: Any
+        if view is not None:  # arriving in this process: read the engine's own mapping (the pages count once)
+            self._map = view
+            self._readonly = True
+        elif framework == "torch":  # torch wants a writable buffer: a private (copy-on-write) map, still zero-copy
             self._map = mmap.mmap(self._fd, size, flags=mmap.MAP_PRIVATE, prot=mmap.PROT_READ | mmap.PROT_WRITE)
+            self._readonly = False
         else:
             flags = mmap.MAP_SHARED | (getattr(mmap, "MAP_POPULATE", 0) if populate else 0)
             self._map = mmap.mmap(self._fd, size, flags=flags, prot=mmap.PROT_READ)
+            self._readonly = False
         os.close(self._fd)
         handle.wait(0, 8)
         try:
-            length = header_length(self._map[:8])
+            length = header_length(bytes(self._map[:8]))
             handle.wait(0, 8 + length)
-            self.header: SafetensorsHeader = parse_header(self._map[: 8 + length], size)
+            self.header: SafetensorsHeader = parse_header(bytes(self._map[: 8 + length]), size)
         except SafetensorsError as exc:
             raise SafetensorsError(f"{name}: {exc.message}") from None
 
@@ -146,6 +154,8 @@ class TensorStream:
         dtype = _numpy_dtype(np, info)
         count = info.nbytes // dtype.itemsize
         array = np.frombuffer(self._map, dtype=dtype, count=count, offset=info.start)
+        if self._readonly:
+            array.flags.writeable = False  # a view of the cache itself: never written through
         return array.reshape(info.shape)
 
     def __iter__(self) -> Iterator[tuple[str, Any]]:

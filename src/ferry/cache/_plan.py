@@ -14,26 +14,46 @@ MAX_CHUNK = 64 * MiB
 
 @dataclass(frozen=True)
 class ChunkPlan:
-    """A file of ``size`` bytes in ranges of ``chunk_size`` (the last may be shorter), ``concurrency`` at once."""
+    """A file of ``size`` bytes in ranges, ``concurrency`` at once: ``head_count`` small ranges of ``head_chunk``
+    bytes first (so the file's beginning — a safetensors header and first tensors — arrives at the whole link's
+    rate, not one connection's), then ranges of ``chunk_size`` (the last may be shorter)."""
 
     size: int
     chunk_size: int
     concurrency: int
+    head_chunk: int = 0
+    head_count: int = 0
+
+    @property
+    def _head_end(self) -> int:
+        return min(self.size, self.head_chunk * self.head_count)
 
     @property
     def count(self) -> int:
-        return max(1, -(-self.size // self.chunk_size)) if self.size else 0
+        if not self.size:
+            return 0
+        head = -(-self._head_end // self.head_chunk) if self.head_count else 0
+        return head + -(-(self.size - self._head_end) // self.chunk_size)
 
     def bounds(self, index: int) -> tuple[int, int]:
         """``[start, end)`` of chunk ``index``."""
-        start = index * self.chunk_size
+        if index < self.head_count:
+            start = index * self.head_chunk
+            return start, min(self._head_end, start + self.head_chunk)
+        start = self._head_end + (index - self.head_count) * self.chunk_size
         return start, min(self.size, start + self.chunk_size)
+
+    def index_of(self, offset: int) -> int:
+        """The chunk that holds byte ``offset``."""
+        if offset < self._head_end:
+            return offset // self.head_chunk
+        return self.head_count + (offset - self._head_end) // self.chunk_size
 
     def covering(self, start: int, end: int) -> range:
         """The chunk indexes that hold bytes ``[start, end)``."""
         if end <= start:
             return range(0)
-        return range(start // self.chunk_size, (end - 1) // self.chunk_size + 1)
+        return range(self.index_of(start), self.index_of(end - 1) + 1)
 
 
 def plan_chunks(size: int, *, concurrency: int | None = None, chunk_size: int | None = None) -> ChunkPlan:
@@ -42,10 +62,12 @@ def plan_chunks(size: int, *, concurrency: int | None = None, chunk_size: int | 
     Defaults: ranges of 16 MiB for big files (the size object stores and SeaweedFS's 4 MiB chunking like: enough
     bytes in flight to cover the link's bandwidth-delay product with 16 connections), shrinking for small files
     so that every connection gets work (at least 1 MiB, in 1 MiB steps), and as many connections as there are
-    chunks up to 16.
+    chunks up to 16. When the chunk size is adaptive and the file spans many rounds, the first chunk's bytes go
+    out as one small range per connection (16 x 1 MiB), so that they arrive first and at the full link rate.
     """
     if size < 0:
         raise ValueError("size must be non-negative")
+    adaptive = chunk_size is None
     if chunk_size is None:
         workers = concurrency or DEFAULT_MAX_CONCURRENCY
         per_worker = -(-size // (workers * 2)) if size else MIN_CHUNK
@@ -55,7 +77,11 @@ def plan_chunks(size: int, *, concurrency: int | None = None, chunk_size: int | 
     chunks = max(1, -(-size // chunk_size))
     if concurrency is None:
         concurrency = min(DEFAULT_MAX_CONCURRENCY, chunks)
-    return ChunkPlan(size, chunk_size, max(1, min(concurrency, chunks)))
+    concurrency = max(1, min(concurrency, chunks))
+    if adaptive and concurrency > 1 and size >= 4 * concurrency * chunk_size:
+        head_chunk = max(256 * 1024, chunk_size // concurrency)
+        return ChunkPlan(size, chunk_size, concurrency, head_chunk, chunk_size // head_chunk)
+    return ChunkPlan(size, chunk_size, concurrency)
 
 
 @dataclass(frozen=True)

@@ -156,3 +156,9 @@ def test_reference_from_other_namespaces_reads_the_warm_cache(seaweed, uploaded,
             assert len(stream.load()) == 32
             assert stream.origin_bytes == 0
     assert json.loads(json.dumps(warm.to_dict()))["origin_bytes"] == warm.total_bytes
+    # A consumer in another namespace holds no credentials for the origin: it reads the warm cache all the same.
+    with fc.EmbeddedRuntime(fc.Runtime(), cache_dir=tmp_path / "c", env={}) as consumer:
+        ref = fc.Dataset("llm", "shop", [fc.Mount("dataset://ml/llm")])
+        consumer.apply(ref)
+        assert fc.prefetch(ref, runtime=consumer).origin_bytes == 0
+        assert len(fc.load_safetensors(ref, "model.safetensors", runtime=consumer)) == 32

@@ -34,6 +34,8 @@ def test_chunks_tile_the_file(size: int, concurrency: int | None, chunk: int | N
 @given(st.integers(1, 10**6), st.integers(1, 2**20).map(lambda c: max(c, 1024)), st.data())
 def test_covering_is_exactly_the_chunks_that_hold_the_range(size: int, chunk: int, data: st.DataObject) -> None:
     plan = plan_chunks(size, chunk_size=chunk)
+    if data.draw(st.booleans()):  # a plan with small head chunks
+        plan = type(plan)(size, chunk, plan.concurrency, max(1, chunk // 4), 4)
     start = data.draw(st.integers(0, size - 1))
     end = data.draw(st.integers(start + 1, size))
     chunks = plan.covering(start, end)
@@ -44,7 +46,10 @@ def test_covering_is_exactly_the_chunks_that_hold_the_range(size: int, chunk: in
 
 def test_adaptive_defaults() -> None:
     big = plan_chunks(2**30)
-    assert (big.chunk_size, big.concurrency) == (16 * MiB, 16)
+    assert (big.chunk_size, big.concurrency, big.head_chunk, big.head_count) == (16 * MiB, 16, MiB, 16)
+    assert big.bounds(0) == (0, MiB) and big.bounds(16) == (16 * MiB, 32 * MiB) and big.count == 16 + 63
+    assert list(big.covering(0, 16 * MiB + 1)) == list(range(17))
+    assert plan_chunks(2**30, chunk_size=16 * MiB).head_count == 0  # an explicit chunk size is taken as given
     small = plan_chunks(6 * MiB)
     assert small.chunk_size == MiB and small.concurrency == 6
     assert plan_chunks(100).count == 1
