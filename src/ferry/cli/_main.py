@@ -22,6 +22,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "config": ("ferry.cli._config:config", "Show ferry's settings, where each comes from and what it shadows."),
     "boot": ("ferry.cli._boot:boot", "Audit and repair UEFI boot order: predict boot time, plan, apply, verify."),
     "genai": ("ferry.cli._genai:genai", "Say why an AI agent was slow: analyze, receive and store GenAI telemetry."),
+    "cache": ("ferry.cli._cache:cache", "Cache model weights and datasets: prefetch, share, load zero-copy."),
 }
 
 

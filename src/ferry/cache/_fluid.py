@@ -1,0 +1,210 @@
+"""``ferry cache render --fluid``: Datasets, Runtimes and DataLoads as Fluid objects for Kubernetes (pure).
+
+Each ferry Dataset maps one to one to a ``data.fluid.io/v1alpha1`` Dataset; its Runtime becomes an
+AlluxioRuntime (or JindoRuntime) with one tiered-store level; a reference dataset (``dataset://ns/name``) becomes
+a reference Dataset plus the empty ThinRuntime Fluid's sidecar mode needs; DataLoads keep their targets and
+schedule. Workloads in the same file that carry the annotation ``cache.ferry.dev/dataset: <name>`` come back with
+the serverless sidecar label (``serverless.fluid.io/inject: "true"``) and the dataset's PVC mounted.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Sequence
+from typing import Any
+
+from ferry.cache._errors import DatasetError
+from ferry.cache._model import DataLoad, Dataset, Mount, Runtime, Spec
+
+__all__ = ["DATASET_ANNOTATION", "FLUID_API", "MOUNT_PATH_ANNOTATION", "render_fluid"]
+
+FLUID_API = "data.fluid.io/v1alpha1"
+DATASET_ANNOTATION = "cache.ferry.dev/dataset"
+MOUNT_PATH_ANNOTATION = "cache.ferry.dev/mount-path"
+SIDECAR_LABEL = "serverless.fluid.io/inject"
+_GI = 1024**3
+_MI = 1024**2
+_RUNTIME_KINDS = {"alluxio": "AlluxioRuntime", "jindo": "JindoRuntime"}
+_WORKLOADS = {"Deployment", "StatefulSet", "DaemonSet", "Job", "Pod"}
+
+
+def _quantity(size: int) -> str:
+    if size % _GI == 0:
+        return f"{size // _GI}Gi"
+    if size % _MI == 0:
+        return f"{size // _MI}Mi"
+    return str(size)
+
+
+def _mount(dataset: Dataset, mount: Mount, runtime_kind: str) -> dict[str, Any]:
+    point = mount.mount_point
+    if mount.scheme == "local" and not point.startswith("local://"):
+        point = "local://" + point
+    out: dict[str, Any] = {"mountPoint": point, "name": mount.name}
+    prefix = dataset.mount_prefix(mount)
+    if mount.path is not None or len(dataset.mounts) > 1:
+        out["path"] = "/" + prefix
+    options: dict[str, str] = {}
+    if mount.scheme == "s3" and runtime_kind == "AlluxioRuntime":
+        if endpoint := mount.options.get("endpoint"):
+            options["alluxio.underfs.s3.endpoint"] = endpoint
+            options["alluxio.underfs.s3.disable.dns.buckets"] = "true"
+        if region := mount.options.get("region"):
+            options["alluxio.underfs.s3.endpoint.region"] = region
+    elif mount.scheme == "s3":
+        if endpoint := mount.options.get("endpoint"):
+            options["fs.s3.endpoint"] = endpoint
+        if region := mount.options.get("region"):
+            options["fs.s3.region"] = region
+    for key, value in mount.options.items():
+        if "." in key:  # runtime-specific keys written for Fluid pass through untouched
+            options[key] = value
+    if options:
+        out["options"] = options
+    if mount.encrypt_options:
+        out["encryptOptions"] = [
+            {"name": e.name, "valueFrom": {"secretKeyRef": {"name": e.secret, "key": e.key}}}
+            for e in mount.encrypt_options
+        ]
+    return out
+
+
+def _dataset(dataset: Dataset, runtime_kind: str) -> dict[str, Any]:
+    meta: dict[str, Any] = {"name": dataset.name, "namespace": dataset.namespace}
+    if dataset.labels:
+        meta["labels"] = dict(dataset.labels)
+    if dataset.reference is not None:
+        ns, name = dataset.reference
+        return {
+            "apiVersion": FLUID_API,
+            "kind": "Dataset",
+            "metadata": meta,
+            "spec": {"mounts": [{"mountPoint": f"dataset://{ns}/{name}", "name": dataset.mounts[0].name, "path": "/"}]},
+        }
+    mounts = [_mount(dataset, m, runtime_kind) for m in dataset.mounts]
+    return {
+        "apiVersion": FLUID_API,
+        "kind": "Dataset",
+        "metadata": meta,
+        "spec": {"mounts": mounts, "accessModes": ["ReadOnlyMany"]},
+    }
+
+
+def _runtime(dataset: Dataset, runtime: Runtime | None, kind: str) -> dict[str, Any]:
+    spec = runtime or Runtime(dataset.name, dataset.namespace)
+    quota = spec.quota or 100 * _GI
+    level: dict[str, Any] = {
+        "mediumtype": spec.medium,
+        "path": "/dev/shm" if spec.medium == "MEM" else (spec.cache_dir or "/var/lib/fluid/cache"),
+        "quota": _quantity(quota),
+        "high": "0.95",
+        "low": "0.7",
+    }
+    if spec.medium == "MEM":
+        level["volumeType"] = "emptyDir"
+    return {
+        "apiVersion": FLUID_API,
+        "kind": kind,
+        "metadata": {"name": dataset.name, "namespace": dataset.namespace},
+        "spec": {"replicas": 1, "tieredstore": {"levels": [level]}},
+    }
+
+
+def _dataload(load: DataLoad) -> dict[str, Any]:
+    spec: dict[str, Any] = {"dataset": {"name": load.dataset, "namespace": load.namespace}, "loadMetadata": True}
+    if load.targets:
+        spec["target"] = [{"path": "/" + t.strip("/"), "replicas": 1} for t in load.targets]
+    if load.policy != "Once":
+        spec["policy"] = load.policy
+    if load.schedule:
+        spec["schedule"] = load.schedule
+    return {
+        "apiVersion": FLUID_API,
+        "kind": "DataLoad",
+        "metadata": {"name": load.name, "namespace": load.namespace},
+        "spec": spec,
+    }
+
+
+def _pod_spec(body: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]] | None:
+    """(pod metadata, pod spec) of a workload, created where missing."""
+    if body.get("kind") == "Pod":
+        return body.setdefault("metadata", {}), body.setdefault("spec", {})
+    spec = body.setdefault("spec", {})
+    if body.get("kind") == "Job" or "template" in spec or body.get("kind") in _WORKLOADS:
+        template = spec.setdefault("template", {})
+        return template.setdefault("metadata", {}), template.setdefault("spec", {})
+    return None
+
+
+def _consumer(obj: dict[str, Any], datasets: dict[tuple[str, str], Dataset]) -> dict[str, Any]:
+    body = copy.deepcopy(obj)
+    meta = body.get("metadata") or {}
+    namespace = meta.get("namespace") or "default"
+    wanted = str((meta.get("annotations") or {})[DATASET_ANNOTATION])
+    ns, _, name = wanted.rpartition("/")
+    key = (ns or namespace, name)
+    if key not in datasets:
+        raise DatasetError(
+            f"{obj.get('kind')} {namespace}/{meta.get('name')} asks for Dataset {wanted}, "
+            "which this file does not declare"
+        )
+    if key[0] != namespace:
+        raise DatasetError(
+            f"{obj.get('kind')} {namespace}/{meta.get('name')} uses Dataset {wanted} from another namespace",
+            hint="declare a reference Dataset (dataset://...) in the workload's namespace",
+        )
+    mount_path = str((meta.get("annotations") or {}).get(MOUNT_PATH_ANNOTATION, "/models"))
+    found = _pod_spec(body)
+    if found is None:
+        raise DatasetError(f"{obj.get('kind')} {namespace}/{meta.get('name')} has no pod template")
+    pod_meta, pod_spec = found
+    pod_meta.setdefault("labels", {})[SIDECAR_LABEL] = "true"
+    volume = f"ferry-{name}"[:63]
+    volumes = [v for v in pod_spec.get("volumes") or [] if v.get("name") != volume]
+    volumes.append({"name": volume, "persistentVolumeClaim": {"claimName": name, "readOnly": True}})
+    pod_spec["volumes"] = volumes
+    for container in pod_spec.get("containers") or []:
+        mounts = [m for m in container.get("volumeMounts") or [] if m.get("name") != volume]
+        mounts.append({"name": volume, "mountPath": mount_path, "readOnly": True})
+        container["volumeMounts"] = mounts
+    return body
+
+
+def render_fluid(spec: Spec, *, runtime_kind: str = "alluxio", extra: Sequence[Dataset] = ()) -> list[dict[str, Any]]:
+    """The Fluid objects for everything ``spec`` declares (``extra``: datasets references may point at)."""
+    if runtime_kind not in _RUNTIME_KINDS:
+        raise DatasetError(f"unknown Fluid runtime {runtime_kind!r}", hint=f"use one of {', '.join(_RUNTIME_KINDS)}")
+    kind = _RUNTIME_KINDS[runtime_kind]
+    runtimes = {(r.namespace, r.name): r for r in spec.runtimes}
+    default_runtime = spec.runtimes[0] if len(spec.runtimes) == 1 else None
+    by_key = {(d.namespace, d.name): d for d in (*extra, *spec.datasets)}
+    out: list[dict[str, Any]] = []
+    for dataset in spec.datasets:
+        out.append(_dataset(dataset, kind))
+        if dataset.reference is not None:
+            if dataset.reference not in by_key:
+                raise DatasetError(
+                    f"Dataset {dataset.key} references {'/'.join(dataset.reference)}, which is not declared",
+                    hint="declare the physical dataset in the same file",
+                )
+            out.append(
+                {
+                    "apiVersion": FLUID_API,
+                    "kind": "ThinRuntime",
+                    "metadata": {"name": dataset.name, "namespace": dataset.namespace},
+                }
+            )
+            continue
+        runtime = runtimes.get((dataset.namespace, dataset.name), default_runtime)
+        out.append(_runtime(dataset, runtime, kind))
+    for load in spec.dataloads:
+        if (load.namespace, load.dataset) not in by_key:
+            raise DatasetError(
+                f"DataLoad {load.namespace}/{load.name} names Dataset {load.dataset}, which is not declared"
+            )
+        out.append(_dataload(load))
+    for obj in spec.others:
+        if obj.kind in _WORKLOADS and DATASET_ANNOTATION in obj.annotations:
+            out.append(_consumer(dict(obj.body), by_key))
+    return out
