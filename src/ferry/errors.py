@@ -51,6 +51,7 @@ __all__ = [
     "MissingExtraError",
     "MissingKeyError",
     "UsageError",
+    "manifest_where",
 ]
 
 EXIT_OK = 0
@@ -113,22 +114,27 @@ class ManifestError(InputError):
         field: str | None = None,
         hint: str | None = None,
     ) -> None:
-        where = path + (f":{line}" if line is not None else "")
-        details = []
-        if document is not None:
-            details.append(f"document {document}")
-        if obj:
-            details.append(obj)
-        if field:
-            details.append(f"field {field}")
-        if details:
-            where += f" ({', '.join(details)})"
-        super().__init__(message, where=where, hint=hint)
+        super().__init__(message, where=manifest_where(path, line, document, obj, field), hint=hint)
         self.path = path
         self.line = line
         self.document = document
         self.obj = obj
         self.field = field
+
+
+def manifest_where(
+    path: str, line: int | None = None, document: int | None = None, obj: str | None = None, field: str | None = None
+) -> str:
+    """``file:line (document N, Kind ns/name, field a.b[0])``: where a problem in a manifest is, for messages."""
+    where = path + (f":{line}" if line is not None else "")
+    details = []
+    if document is not None:
+        details.append(f"document {document}")
+    if obj:
+        details.append(obj)
+    if field:
+        details.append(f"field {field}")
+    return where + (f" ({', '.join(details)})" if details else "")
 
 
 class MissingExtraError(FerryError, ImportError):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import abc
 import hashlib
 import logging
 import threading
@@ -37,7 +38,7 @@ class ReloadStatus:
     last_reload_at: float | None = None
 
 
-class ReloadingProvider(Provider):
+class ReloadingProvider(Provider, abc.ABC):
     """Base of :class:`File` and :class:`Directory`: reading, change detection by content digest, watching."""
 
     def __init__(
@@ -83,15 +84,17 @@ class ReloadingProvider(Provider):
             self._thread.start()
 
     # -- what subclasses provide ------------------------------------------------------------------------------
+    @abc.abstractmethod
     def _read_raw(self) -> dict[str, bytes] | None:
         """The source's bytes by relative name, or None when it is missing. Raises ConfigError when unreadable."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def _parse(self, raw: dict[str, bytes]) -> dict[str, Entry]:
-        raise NotImplementedError
+        """The entries of the source's bytes. Raises ConfigError (the last good values stay) when unparsable."""
 
+    @abc.abstractmethod
     def _watch_dirs(self) -> Iterable[Path]:
-        raise NotImplementedError
+        """The directories whose changes may change the source."""
 
     def _missing_error(self) -> ConfigError:
         return SourceNotFoundError(f"{self.name}: not found", hint="create it, or pass allow_missing=True")

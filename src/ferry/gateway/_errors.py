@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ferry.errors import GatewayError
+from ferry.errors import GatewayError, manifest_where
 
 __all__ = ["ClusterReadError", "IngressInputError", "SchemaValidationError"]
 
@@ -29,17 +29,7 @@ class IngressInputError(GatewayError):
         line: int | None = None,
         hint: str | None = None,
     ) -> None:
-        where = path + (f":{line}" if line is not None else "")
-        details = []
-        if document is not None:
-            details.append(f"document {document}")
-        if obj:
-            details.append(obj)
-        if field:
-            details.append(f"field {field}")
-        if details:
-            where += f" ({', '.join(details)})"
-        super().__init__(message, where=where, hint=hint)
+        super().__init__(message, where=manifest_where(path, line, document, obj, field), hint=hint)
         self.path = path
         self.document = document
         self.obj = obj
