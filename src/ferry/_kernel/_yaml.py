@@ -25,6 +25,70 @@ except AttributeError:  # pragma: no cover - depends on how PyYAML was built
 
 PathKey = tuple[str | int, ...]
 
+_STR, _MAP, _SEQ = "tag:yaml.org,2002:str", "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"
+_SCALARS = frozenset(f"tag:yaml.org,2002:{name}" for name in ("null", "bool", "int", "float", "timestamp"))
+_MERGE = "tag:yaml.org,2002:merge"
+_RESOLVED: dict[tuple[str, tuple[bool, bool]], str] = {}
+_RESOLVED_MAX = 50_000
+
+
+class _CachingLoader(_Loader):  # type: ignore[valid-type,misc]
+    """The safe loader, remembering how plain scalars resolve (libyaml calls the Python resolver for each one)."""
+
+    def resolve(self, kind: type[yaml.Node], value: Any, implicit: Any) -> str:
+        if kind is not yaml.ScalarNode or not implicit[0]:
+            return super().resolve(kind, value, implicit)  # type: ignore[no-any-return]
+        key = (value, implicit)
+        tag = _RESOLVED.get(key)
+        if tag is None:
+            tag = super().resolve(kind, value, implicit)
+            if len(_RESOLVED) < _RESOLVED_MAX:
+                _RESOLVED[key] = tag
+        return tag
+
+    if not _Loader.yaml_path_resolvers:  # path resolvers are the only state these two keep
+
+        def descend_resolver(self, current_node: Any, current_index: Any) -> None:
+            pass
+
+        def ascend_resolver(self) -> None:
+            pass
+
+
+class _Unusual(Exception):
+    """A node the fast constructor leaves to PyYAML (aliased collections, merge keys, other tags)."""
+
+
+def _construct(loader: yaml.SafeLoader, node: yaml.Node, seen: set[int]) -> Any:
+    """PyYAML's construction of plain trees (str/map/seq and plain scalar tags), without its per-node bookkeeping."""
+    kind, tag = type(node), node.tag
+    if kind is yaml.ScalarNode:
+        if tag == _STR:
+            return node.value
+        if tag in _SCALARS:
+            return loader.yaml_constructors[tag](loader, node)
+        raise _Unusual
+    if id(node) in seen:  # an alias: PyYAML shares the object
+        raise _Unusual
+    seen.add(id(node))
+    if kind is yaml.MappingNode and tag == _MAP:
+        mapping: dict[Any, Any] = {}
+        for key_node, value_node in node.value:
+            if type(key_node) is not yaml.ScalarNode or key_node.tag == _MERGE:
+                raise _Unusual
+            mapping[_construct(loader, key_node, seen)] = _construct(loader, value_node, seen)
+        return mapping
+    if kind is yaml.SequenceNode and tag == _SEQ:
+        return [_construct(loader, item, seen) for item in node.value]
+    raise _Unusual
+
+
+def _construct_document(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
+    try:
+        return _construct(loader, node, set())
+    except _Unusual:
+        return loader.construct_document(node)
+
 
 @dataclass(frozen=True)
 class YamlDocument:
@@ -60,7 +124,7 @@ def _child(node: yaml.Node, step: str | int) -> tuple[yaml.Node, yaml.Node] | No
     """The (node whose line names the step, node to descend into): a mapping key's line, a list item's own line."""
     if isinstance(node, yaml.MappingNode) and isinstance(step, str):
         for key, value in node.value:
-            if isinstance(key, yaml.ScalarNode) and key.value == step:
+            if key.value == step and isinstance(key, yaml.ScalarNode):
                 return key, value
     elif isinstance(node, yaml.SequenceNode) and isinstance(step, int) and 0 <= step < len(node.value):
         item = node.value[step]
@@ -75,13 +139,13 @@ def load_documents(text: str, path: str = "<string>") -> list[YamlDocument]:
     the first syntax error.
     """
     documents: list[YamlDocument] = []
-    loader = _Loader(text)
+    loader = _CachingLoader(text)
     index = 0
     try:
         while loader.check_node():
             node = loader.get_node()
             if node is not None:
-                data = loader.construct_document(node)
+                data = _construct_document(loader, node)
                 if data is not None:
                     documents.append(YamlDocument(data=data, index=index, line=node.start_mark.line + 1, _node=node))
             index += 1
