@@ -24,6 +24,13 @@ from ferry.gateway._parity import PARITY
 __all__ = ["Audit", "AuditEntry", "IngressAudit", "build_audit", "render_html", "render_markdown"]
 
 TARGETS = tuple(Target)
+_VALUE: dict[str, str] = {m: m.value for m in (*Target, *Status)}  # StrEnum hashing is str's; .value is slow
+
+
+def _status_dict(status: dict[Target, Status]) -> dict[str, str]:
+    return {_VALUE[t]: _VALUE[s] for t, s in status.items()}
+
+
 _CALLOUTS = {
     "client-mtls": (
         "auth-tls-secret",
@@ -57,7 +64,7 @@ class AuditEntry:
         return {
             "key": self.key,
             "value": self.value,
-            "status": {t.value: s.value for t, s in self.status.items()},
+            "status": _status_dict(self.status),
             "note": self.note,
         }
 
@@ -104,15 +111,16 @@ class Audit:
 
     def callouts(self) -> dict[str, list[dict[str, Any]]]:
         out: dict[str, list[dict[str, Any]]] = {}
+        entries = self.entries()
         for name, keys in _CALLOUTS.items():
             rows = []
-            for ingress, entry in self.entries():
+            for ingress, entry in entries:
                 if entry.key in keys:
                     rows.append(
                         {
                             "ingress": f"{ingress.namespace}/{ingress.name}",
                             "key": entry.key,
-                            "status": {t.value: s.value for t, s in entry.status.items()},
+                            "status": _status_dict(entry.status),
                         }
                     )
             out[name] = rows

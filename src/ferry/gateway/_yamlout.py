@@ -73,7 +73,10 @@ def _emit(value: Any, indent: str, out: list[str]) -> None:
     if _kind(value) == 1:
         inner = indent + "  "
         for key, item in value.items():
-            name = _text(key) if type(key) is str else _scalar(key)
+            name = (_CACHE.get(key) or _text(key)) if type(key) is str else _scalar(key)
+            if type(item) is str:  # the common leaf, inlined
+                append(f"{indent}{name}: {_CACHE.get(item) or _text(item)}\n")
+                continue
             kind = _kind(item)
             if kind == 1:
                 append(f"{indent}{name}:\n")
@@ -90,7 +93,11 @@ def _emit(value: Any, indent: str, out: list[str]) -> None:
         if kind == 1:
             lead = dash
             for key, sub in item.items():
-                name = _text(key) if type(key) is str else _scalar(key)
+                name = (_CACHE.get(key) or _text(key)) if type(key) is str else _scalar(key)
+                if type(sub) is str:
+                    append(f"{lead}{name}: {_CACHE.get(sub) or _text(sub)}\n")
+                    lead = cont
+                    continue
                 sub_kind = _kind(sub)
                 if sub_kind == 1:
                     append(f"{lead}{name}:\n")
