@@ -48,7 +48,10 @@ class Status(StrEnum):
 
     @property
     def rank(self) -> int:
-        return ("exact", "approximate", "manual", "none").index(self.value)
+        return _RANK[self]
+
+
+_RANK = {status: rank for rank, status in enumerate(Status)}  # declaration order is best first
 
 
 @dataclass(frozen=True)
