@@ -88,6 +88,8 @@ def content_keys(attributes: Mapping[str, Any]) -> list[str]:
 
 def strip_content(attributes: Mapping[str, Any]) -> Mapping[str, Any]:
     """``attributes`` without content-bearing keys (the same mapping when it has none)."""
+    if not any(k in CONTENT_KEYS or k.startswith(_CONTENT_PREFIXES) for k in attributes):
+        return attributes  # no candidate key at all (the common case): skip the per-value checks
     if not any(_is_content(k, v) for k, v in attributes.items()):
         return attributes
     return {k: v for k, v in attributes.items() if not _is_content(k, v)}

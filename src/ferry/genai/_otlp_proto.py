@@ -42,15 +42,19 @@ _SCALARS = frozenset({"string_value", "int_value", "double_value", "bool_value"}
 
 def _attrs(items: Any) -> dict[str, Any]:
     out: dict[str, Any] = {}
+    scalars = _SCALARS
     for kv in items:
         value = kv.value
         which = value.WhichOneof("value")
-        out[kv.key] = getattr(value, which) if which in _SCALARS else _value(value)
+        out[kv.key] = getattr(value, which) if which in scalars else _value(value)
     return out
 
 
+_ZERO = {16: bytes(16), 8: bytes(8)}
+
+
 def _hex(raw: bytes, size: int) -> str:
-    return raw.hex() if len(raw) == size and any(raw) else ""
+    return raw.hex() if len(raw) == size and raw != _ZERO[size] else ""
 
 
 def _spans(req: Any) -> tuple[list[Span], int, list[str]]:
@@ -79,8 +83,12 @@ def _spans(req: Any) -> tuple[list[Span], int, list[str]]:
                         attributes=_attrs(s.attributes),
                         status_code=s.status.code,
                         status_message=s.status.message,
-                        events=tuple(SpanEvent(e.name, e.time_unix_nano, _attrs(e.attributes)) for e in s.events),
-                        links=tuple((_hex(link.trace_id, 16), _hex(link.span_id, 8)) for link in s.links),
+                        events=tuple(SpanEvent(e.name, e.time_unix_nano, _attrs(e.attributes)) for e in s.events)
+                        if s.events
+                        else (),
+                        links=tuple((_hex(link.trace_id, 16), _hex(link.span_id, 8)) for link in s.links)
+                        if s.links
+                        else (),
                         resource=resource,
                         scope=scope,
                     )
