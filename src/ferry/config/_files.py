@@ -146,6 +146,8 @@ class Directory(ReloadingProvider):
                         out[rel] = handle.read(_MAX_BYTES + 1)
                     if len(out[rel]) > _MAX_BYTES:
                         raise ConfigError(f"{self.path}: {rel} is larger than 16 MiB; not a configuration value")
+                if base != self.path and Path(os.path.realpath(data_link)) != base:
+                    continue  # ..data moved on while we read: the old generation may have been half deleted
                 return out
             except FileNotFoundError:
                 continue

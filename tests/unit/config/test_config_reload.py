@@ -209,3 +209,37 @@ def test_c37_without_inotify_the_watcher_falls_back_to_polling(
     finally:
         provider.close()
     provider.close()  # idempotent
+
+
+def test_c31_a_read_racing_kubelet_updates_always_sees_one_whole_generation(tmp_path: Path, kubelet: Kubelet) -> None:
+    vol = tmp_path / "vol"
+    names = [f"k{i:02d}" for i in range(20)]
+    kubelet(vol, dict.fromkeys(names, "0"))
+    provider = Directory(vol)
+    stop = threading.Event()
+
+    def writer() -> None:
+        generation = 0
+        while not stop.is_set():
+            generation += 1
+            kubelet(vol, dict.fromkeys(names, str(generation)))
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    try:
+        reads = 0
+        deadline = time.monotonic() + 1.5
+        while time.monotonic() < deadline:
+            try:
+                raw = provider._read_raw()
+            except Exception as exc:  # "kept changing while being read" is allowed; a torn read is not
+                assert "kept changing" in str(exc)
+                continue
+            assert raw is not None
+            assert sorted(raw) == names, f"torn read: {sorted(raw)}"
+            assert len(set(raw.values())) == 1, "a read mixed two generations"
+            reads += 1
+        assert reads > 10
+    finally:
+        stop.set()
+        thread.join()
