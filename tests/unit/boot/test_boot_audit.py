@@ -59,7 +59,7 @@ def test_risk_and_worst_offenders(example_boot: Path) -> None:
     by_name = {s.config.name: s for s in report.servers}
     web01 = by_name["web-01"]
     assert round(web01.worst.total_s) == 550  # two NICs x (ROM + 4 protocols) + disk: the 9.2 min of reference 4.3
-    assert round(web01.expected.total_s) == 19  # NIC 1 has no link; NIC 2's iPXE ROM answers
+    assert round(web01.expected.total_s) == 18  # NIC 1 has no link; NIC 2's iPXE ROM answers
     codes = {f.code for f in web01.findings}
     assert {"boot.network-timeouts", "boot.network-before-disk", "boot.unused-nic-options"} <= codes
     assert not by_name["web-02"].findings

@@ -104,10 +104,10 @@ def test_facts_decide_success_and_fast_failures() -> None:
     assert steady_worst.total_s == pytest.approx(60 + 61.5 + 60 + 1)  # provisioning service assumed down
     expected = predict(cfg, scenario="expected", mode="steady")
     assert [a.outcome for a in expected.attempts] == [Outcome.FAIL, Outcome.FAIL, Outcome.SUCCESS]
-    assert expected.total_s == pytest.approx(3 + 61.5 + 3.9)
+    assert expected.total_s == pytest.approx(3 + 61.5 + 3.2)
     prov_worst = predict(cfg, scenario="worst", mode="provisioning")
     assert prov_worst.winner is not None and prov_worst.winner.ref == "Boot0007"
-    assert prov_worst.total_s == pytest.approx(60 + 61.5 + 3.9)
+    assert prov_worst.total_s == pytest.approx(60 + 61.5 + 3.2)
 
 
 def test_provisioning_mode_treats_the_disk_as_blank() -> None:
