@@ -74,7 +74,7 @@ def test_truncated_bodies_are_completed_with_ranged_retries(http_origin_factory,
 def test_slow_first_byte_times_out_and_is_retried(http_origin_factory, tmp_path: Path) -> None:
     origin = http_origin_factory("--first-byte-delay", "3", "--delay-times", "1")
     model = write_safetensors(origin.root / "model.safetensors", layers=4)
-    retry = fc.RetryPolicy(attempts=3, base=0.05, cap=0.1, timeout=0.5)
+    retry = fc.RetryPolicy(attempts=3, base=0.05, cap=0.1, timeout=1.0)
     with _runtime(tmp_path, retry, concurrency=1) as runtime:
         fc.prefetch(_dataset(origin), runtime=runtime)
         _check(runtime, _dataset(origin), model)
