@@ -6,6 +6,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
+
+# Property tests check behaviour, never speed: on a machine whose cores are shared a generated example may take
+# longer than hypothesis's default 200 ms deadline, which would fail a correct test.
+settings.register_profile("ferry", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("ferry")
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
