@@ -1,0 +1,130 @@
+"""The program a Fluid DataProcess runs to copy an HTTP(S) or host-path origin into a JuiceFS dataset (pure: text).
+
+JuiceFS is a file system, not a cache in front of an origin: a dataset's files must be written into the volume
+before anything can read them. S3 origins go in with a DataMigrate (``juicefs sync``); Fluid's DataMigrate has no
+HTTP source and no host-path source, so those origins go in with a DataProcess whose script processor runs
+:data:`IMPORT_SCRIPT` with the dataset mounted read-write. Fluid writes ``source`` to a file and runs
+``command`` with that file as its argument, so the script runs as ``python3 <file>`` — the same way the tests run it.
+
+The script speaks only the standard library (the stock ``python`` image), reads its instructions from the
+environment (``FERRY_SOURCE``, ``FERRY_DEST``, ``FERRY_FILES``, ``FERRY_INDEX``, ``FERRY_TOKEN``,
+``FERRY_SOURCE_NAME``), writes every file under a temporary name and renames it into place once its size and
+sha256 (when the dataset declares them) match, retries server errors and resets, and skips files already in place
+with the declared size — so a restarted pod (``restartPolicy: OnFailure``) picks up where it stopped.
+"""
+
+from __future__ import annotations
+
+__all__ = ["IMPORT_IMAGE", "IMPORT_IMAGE_TAG", "IMPORT_MOUNT", "IMPORT_SCRIPT", "SOURCE_MOUNT"]
+
+IMPORT_IMAGE = "python"
+IMPORT_IMAGE_TAG = "3.12-slim"
+IMPORT_MOUNT = "/data"  # where the DataProcess mounts the Fluid dataset
+SOURCE_MOUNT = "/ferry-source"  # where a host-path origin is mounted, read-only
+
+IMPORT_SCRIPT = '''\
+"""ferry: copy one origin of a dataset into the Fluid dataset mounted read-write at FERRY_DEST."""
+import hashlib
+import json
+import os
+import shutil
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+
+SOURCE = os.environ["FERRY_SOURCE"]
+DEST = os.environ["FERRY_DEST"]
+ATTEMPTS = 6
+
+
+def _sha256(path):
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _in_place(target, size, sha256):
+    if size is None or not os.path.isfile(target) or os.path.getsize(target) != size:
+        return False
+    return sha256 is None or _sha256(target) == sha256
+
+
+def _download(url, partial):
+    headers = {"User-Agent": "ferry-import"}
+    if os.environ.get("FERRY_TOKEN"):
+        headers["Authorization"] = "Bearer " + os.environ["FERRY_TOKEN"]
+    for attempt in range(ATTEMPTS):
+        try:
+            digest, done = hashlib.sha256(), 0
+            request = urllib.request.Request(url, headers=headers)
+            with urllib.request.urlopen(request, timeout=60) as resp, open(partial, "wb") as out:
+                for chunk in iter(lambda: resp.read(1 << 20), b""):
+                    out.write(chunk)
+                    digest.update(chunk)
+                    done += len(chunk)
+            return done, digest.hexdigest()
+        except urllib.error.HTTPError as exc:
+            if exc.code < 500 and exc.code not in (408, 429):
+                sys.exit(f"ferry import: GET {url}: HTTP {exc.code} {exc.reason}")
+            error = f"HTTP {exc.code}"
+        except OSError as exc:
+            error = str(exc)
+        if attempt + 1 == ATTEMPTS:
+            sys.exit(f"ferry import: GET {url}: {error} (after {ATTEMPTS} attempts)")
+        time.sleep(min(2 ** attempt, 30))
+    raise AssertionError("unreachable")
+
+
+def fetch(path, size=None, sha256=None):
+    target = os.path.join(DEST, path)
+    if _in_place(target, size, sha256):
+        print(f"ferry import: {path} already in place")
+        return 0
+    os.makedirs(os.path.dirname(target), exist_ok=True)
+    partial = target + ".ferry-partial"
+    url = SOURCE.rstrip("/") + "/" + urllib.parse.quote(path, safe="/-_.~")
+    done, digest = _download(url, partial)
+    if size is not None and done != size:
+        os.remove(partial)
+        sys.exit(f"ferry import: {url}: {done} bytes, the dataset declares {size}")
+    if sha256 is not None and digest != sha256:
+        os.remove(partial)
+        sys.exit(f"ferry import: {url}: sha256 {digest}, the dataset declares {sha256}")
+    os.replace(partial, target)
+    print(f"ferry import: {path} ({done} bytes)")
+    return done
+
+
+def main():
+    os.makedirs(DEST, exist_ok=True)
+    if not SOURCE.startswith(("http://", "https://")):
+        if os.path.isdir(SOURCE):
+            shutil.copytree(SOURCE, DEST, dirs_exist_ok=True)
+        else:
+            shutil.copy2(SOURCE, os.path.join(DEST, os.environ.get("FERRY_SOURCE_NAME") or os.path.basename(SOURCE)))
+        print(f"ferry import: copied {SOURCE} into {DEST}")
+        return
+    files = json.loads(os.environ.get("FERRY_FILES") or "[]")
+    index = os.environ.get("FERRY_INDEX")
+    if index:
+        fetch(index)
+        with open(os.path.join(DEST, index), encoding="utf-8") as fh:
+            weight_map = json.load(fh).get("weight_map")
+        if not isinstance(weight_map, dict):
+            sys.exit(f"ferry import: {index} is not a safetensors index (no weight_map)")
+        known = {f["path"] for f in files}
+        base = os.path.dirname(index)
+        for shard in sorted(set(map(str, weight_map.values()))):
+            path = os.path.normpath(os.path.join(base, shard))
+            if path not in known:
+                files.append({"path": path})
+    total = sum(fetch(f["path"], f.get("size"), f.get("sha256")) for f in files)
+    print(f"ferry import: {len(files) + bool(index)} files, {total} bytes fetched into {DEST}")
+
+
+main()
+'''

@@ -1,0 +1,239 @@
+"""A ferry Dataset on Fluid's JuiceFS engine: JuiceFSRuntime, a ``juicefs:///`` Dataset, and the imports (pure).
+
+JuiceFS is a POSIX file system (metadata in Redis or another database, blocks in an object store), not a cache in
+front of the dataset's origin. So a physical dataset becomes:
+
+- a Dataset with one mount ``juicefs:///<namespace>/<name>`` (its directory in the volume), named after the JuiceFS
+  volume (Fluid formats and mounts the volume by that name), its ``metaurl`` — and, when the Runtime declares
+  ``storage`` and ``bucket`` so that Fluid may format a new volume, ``access-key`` and ``secret-key`` — read from
+  the Secret ``juicefs-<volume>``;
+- a JuiceFSRuntime whose one tiered-store level is the client cache (``cacheDir`` → ``--cache-dir``, ``quota`` →
+  ``--cache-size``, ``low`` → ``--free-space-ratio``);
+- one import per origin, chained with ``runAfter``: a DataMigrate (``juicefs sync``) for S3, a DataProcess running
+  :data:`~ferry.cache._fluid_import.IMPORT_SCRIPT` for HTTP(S) and host paths (Fluid's DataMigrate reads neither).
+
+The ferry Runtime (``type: juicefs``) carries ``options``: ``name`` (the volume), ``metaurl``, ``storage``,
+``bucket``, ``mountPath`` and ``mode``. ``metaurl`` is never rendered (it may hold a password): the cluster's value
+lives in the Secret. ``mountPath`` and ``mode`` (FUSE or the S3 gateway) describe a node-local mount; on Kubernetes
+Fluid mounts through its CSI plugin or a FUSE sidecar, so they have no counterpart.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from ferry.cache._errors import DatasetError
+from ferry.cache._fluid_common import dns_label, fluid_object, quantity
+from ferry.cache._fluid_import import IMPORT_IMAGE, IMPORT_IMAGE_TAG, IMPORT_MOUNT, IMPORT_SCRIPT, SOURCE_MOUNT
+from ferry.cache._model import Dataset, Mount, Runtime
+
+__all__ = ["DEFAULT_CACHE_DIR", "DEFAULT_VOLUME", "JuiceFSVolume", "juicefs_objects", "juicefs_volume"]
+
+DEFAULT_VOLUME = "ferry"
+DEFAULT_CACHE_DIR = "/var/jfsCache"
+FREE_SPACE_RATIO = "0.1"  # JuiceFS's own default for --free-space-ratio
+_LOOPBACK = ("127.", "localhost", "[::1]", "0.0.0.0")
+_S3_KEYS = {"aws.accessKeyId": "access-key", "aws.secretKey": "secret-key", "aws.sessionToken": "token"}
+
+Note = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class JuiceFSVolume:
+    """The JuiceFS volume a ferry Runtime names (never its metadata URL: that stays in the Secret)."""
+
+    name: str = DEFAULT_VOLUME
+    storage: str | None = None
+    bucket: str | None = None
+
+    @property
+    def secret(self) -> str:
+        """The Secret with ``metaurl`` (and ``access-key``/``secret-key``) in each dataset's namespace."""
+        return dns_label("juicefs", self.name)
+
+    @property
+    def formats(self) -> bool:
+        """True when Fluid may format the volume (storage and bucket declared), so it needs the bucket's keys."""
+        return self.storage is not None and self.bucket is not None
+
+
+def _loopback(url: str) -> bool:
+    host = urlsplit(url if "://" in url else "//" + url).netloc.rpartition("@")[2]
+    return host.startswith(_LOOPBACK)
+
+
+def juicefs_volume(runtime: Runtime | None, note: Note) -> JuiceFSVolume:
+    """The volume of a ``type: juicefs`` Runtime (defaults for any other Runtime), checked for use on a cluster."""
+    if runtime is None or runtime.type != "juicefs":
+        return JuiceFSVolume()
+    where = f"Runtime {runtime.namespace}/{runtime.name}"
+    options = runtime.options
+    name = options.get("name", DEFAULT_VOLUME)
+    if not (3 <= len(name) <= 63) or dns_label(name) != name:
+        raise DatasetError(
+            f"{where}: options.name {name!r} is not a JuiceFS volume name",
+            hint="use 3 to 63 lowercase letters, digits and '-', starting and ending with a letter or digit",
+        )
+    storage, bucket = options.get("storage"), options.get("bucket")
+    if (storage is None) != (bucket is None):
+        raise DatasetError(
+            f"{where}: options.storage and options.bucket go together",
+            hint="declare both for a volume Fluid may format, or neither for a volume that is already formatted",
+        )
+    if storage == "file":
+        raise DatasetError(
+            f"{where}: storage 'file' keeps the volume's blocks on one node's disk, which no other node can read",
+            hint="render from a Runtime whose storage is an object store every node reaches (s3, minio, ...), "
+            "or drop storage and bucket when the volume is already formatted",
+        )
+    if bucket is not None and _loopback(bucket):
+        note(f"{where}: bucket {bucket} is a loopback address; pods on other nodes cannot reach it")
+    metaurl = options.get("metaurl", "")
+    if metaurl.startswith("sqlite3://") or (metaurl and _loopback(metaurl)):
+        note(
+            f"{where}: options.metaurl is node-local (SQLite or a loopback address); the Secret's metaurl must "
+            "name a metadata engine every node reaches (Redis, MySQL, TiKV, ...)"
+        )
+    return JuiceFSVolume(name, storage, bucket)
+
+
+def _ref(name: str, secret: str, key: str) -> dict[str, Any]:
+    return {"name": name, "valueFrom": {"secretKeyRef": {"name": secret, "key": key}}}
+
+
+def _subdir(dataset: Dataset, mount: Mount | None = None) -> str:
+    parts = [dataset.namespace, dataset.name]
+    if mount is not None and (prefix := dataset.mount_prefix(mount)):
+        parts.append(prefix)
+    return "/" + "/".join(parts)
+
+
+def _sync_uri(mount: Mount) -> str:
+    """The ``juicefs sync`` address of an S3 mount, as a directory (path-style ``minio://`` for HTTP endpoints)."""
+    bucket, _, prefix = mount.mount_point.split("://", 1)[1].partition("/")
+    tail = prefix.strip("/") + "/" if prefix.strip("/") else ""
+    if endpoint := mount.options.get("endpoint"):
+        parts = urlsplit(endpoint if "://" in endpoint else "http://" + endpoint)
+        if parts.scheme == "https":
+            return f"s3://{bucket}.{parts.netloc}/{tail}"
+        return f"minio://{parts.netloc}/{bucket}/{tail}"
+    region = mount.options.get("region", "us-east-1")
+    return f"s3://{bucket}.s3.{region}.amazonaws.com/{tail}"
+
+
+def _migrate(dataset: Dataset, mount: Mount, name: str, note: Note) -> dict[str, Any]:
+    source: dict[str, Any] = {"uri": _sync_uri(mount)}
+    creds = [_ref(_S3_KEYS[e.name], e.secret, e.key) for e in mount.encrypt_options if e.name in _S3_KEYS]
+    if creds:
+        source["encryptOptions"] = creds
+    if "profile" in mount.options:
+        note(
+            f"Dataset {dataset.key}: mount {mount.name} reads a local AWS profile, which pods do not have; "
+            "declare encryptOptions aws.accessKeyId and aws.secretKey for the import"
+        )
+    target = {"name": dataset.name, "namespace": dataset.namespace, "path": _subdir(dataset, mount) + "/"}
+    return fluid_object(
+        "DataMigrate", name, dataset.namespace, {"from": {"externalStorage": source}, "to": {"dataset": target}}
+    )
+
+
+def _process(dataset: Dataset, mount: Mount, name: str, note: Note) -> dict[str, Any]:
+    prefix = dataset.mount_prefix(mount)
+    dest = f"{IMPORT_MOUNT}/{prefix}" if prefix else IMPORT_MOUNT
+    script: dict[str, Any] = {
+        "image": IMPORT_IMAGE,
+        "imageTag": IMPORT_IMAGE_TAG,
+        "restartPolicy": "OnFailure",
+        "command": ["python3"],
+        "source": IMPORT_SCRIPT,
+    }
+    env: list[dict[str, Any]] = []
+    if mount.scheme == "local":
+        host = mount.mount_point.removeprefix("local://")
+        host_name = host.rstrip("/").rpartition("/")[2]
+        env += [{"name": "FERRY_SOURCE", "value": SOURCE_MOUNT}, {"name": "FERRY_SOURCE_NAME", "value": host_name}]
+        script["volumes"] = [{"name": "ferry-source", "hostPath": {"path": host}}]
+        script["volumeMounts"] = [{"name": "ferry-source", "mountPath": SOURCE_MOUNT, "readOnly": True}]
+    else:
+        env.append({"name": "FERRY_SOURCE", "value": mount.mount_point})
+        if mount.files:
+            files = [
+                {k: v for k, v in (("path", f.path), ("size", f.size), ("sha256", f.sha256)) if v is not None}
+                for f in mount.files
+            ]
+            env.append({"name": "FERRY_FILES", "value": json.dumps(files, separators=(",", ":"))})
+        if index := mount.options.get("index"):
+            env.append({"name": "FERRY_INDEX", "value": index})
+        token = next((e for e in mount.encrypt_options if e.name == "token"), None)
+        if token is not None:
+            env.append(_ref("FERRY_TOKEN", token.secret, token.key))
+        elif "huggingface.co" in mount.mount_point:
+            note(
+                f"Dataset {dataset.key}: mount {mount.name} has no token encryptOption; HF_TOKEN from a shell does "
+                "not reach the import pod (public repositories need none)"
+            )
+    env.append({"name": "FERRY_DEST", "value": dest})
+    script["env"] = env
+    spec = {
+        "dataset": {"name": dataset.name, "namespace": dataset.namespace, "mountPath": IMPORT_MOUNT},
+        "processor": {"script": script},
+    }
+    return fluid_object("DataProcess", name, dataset.namespace, spec)
+
+
+def _imports(dataset: Dataset, note: Note) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for mount in dataset.mounts:
+        suffix = "" if len(dataset.mounts) == 1 else mount.name
+        name = dns_label(dataset.name, "import", suffix)
+        op = _migrate(dataset, mount, name, note) if mount.scheme == "s3" else _process(dataset, mount, name, note)
+        if out:
+            op["spec"]["runAfter"] = {
+                "kind": out[-1]["kind"],
+                "name": out[-1]["metadata"]["name"],
+                "namespace": dataset.namespace,
+            }
+        out.append(op)
+    return out
+
+
+def _level(runtime: Runtime | None) -> dict[str, Any]:
+    spec = runtime or Runtime()
+    level: dict[str, Any] = {
+        "mediumtype": spec.medium,
+        "path": "/dev/shm" if spec.medium == "MEM" else (spec.cache_dir or DEFAULT_CACHE_DIR),
+        "quota": quantity(spec.quota or 100 * 1024**3),
+        "low": FREE_SPACE_RATIO,
+    }
+    if spec.medium == "MEM":
+        level["volumeType"] = "emptyDir"
+    return level
+
+
+def juicefs_objects(dataset: Dataset, runtime: Runtime | None, note: Note) -> list[dict[str, Any]]:
+    """Dataset, JuiceFSRuntime and imports (in the order to apply them) for the physical ``dataset``."""
+    volume = juicefs_volume(runtime, note)
+    imports = _imports(dataset, note)
+    mount: dict[str, Any] = {"name": volume.name, "mountPoint": "juicefs://" + _subdir(dataset)}
+    encrypt = [_ref("metaurl", volume.secret, "metaurl")]
+    if volume.formats:
+        mount["options"] = {"storage": str(volume.storage), "bucket": str(volume.bucket)}
+        encrypt += [_ref("access-key", volume.secret, "access-key"), _ref("secret-key", volume.secret, "secret-key")]
+    mount["encryptOptions"] = encrypt
+    writes = any(op["kind"] == "DataProcess" for op in imports)  # a DataProcess writes through the dataset's PVC
+    ds = fluid_object(
+        "Dataset",
+        dataset.name,
+        dataset.namespace,
+        {"mounts": [mount], "accessModes": ["ReadWriteMany" if writes else "ReadOnlyMany"]},
+    )
+    if dataset.labels:
+        ds["metadata"]["labels"] = dict(dataset.labels)
+    rt = fluid_object(
+        "JuiceFSRuntime", dataset.name, dataset.namespace, {"replicas": 1, "tieredstore": {"levels": [_level(runtime)]}}
+    )
+    return [ds, rt, *imports]
