@@ -340,3 +340,15 @@ def test_cli_renders_juicefs_as_yaml_and_json_and_names_missing_secrets(shared: 
     assert list(yaml.safe_load_all(default.stdout)) == docs  # the Runtime's type picks JuiceFS
     alluxio = run_cli(["cache", "render", "--fluid", "--runtime", "alluxio", *files])
     assert [d["kind"] for d in yaml.safe_load_all(alluxio.stdout)] == ["Dataset", "AlluxioRuntime", "DataLoad"]
+
+
+def test_the_worked_example_in_the_docs_is_what_render_prints() -> None:
+    text = (REPO / "docs" / "cache-fluid.md").read_text()
+    block = text.split("The output, on stdout", 1)[1].split("```yaml\n", 1)[1].split("```", 1)[0]
+    documented = list(yaml.safe_load_all(block))
+    rendered = render_fluid(parse_spec(_read(*QWEN)))
+    for obj in (*documented, *rendered):
+        if obj["kind"] == "DataProcess":
+            source = obj["spec"]["processor"]["script"].pop("source")
+            assert source.startswith('"""ferry: copy one origin')
+    assert documented == rendered
