@@ -24,7 +24,7 @@ from typing import Any
 
 from ferry.cache._errors import DatasetError
 from ferry.cache._fluid_common import FLUID_API, fluid_object, quantity, secret_refs
-from ferry.cache._fluid_juicefs import juicefs_objects
+from ferry.cache._fluid_juicefs import juicefs_objects, warmup_targets
 from ferry.cache._model import DataLoad, Dataset, Mount, Runtime, Spec
 
 __all__ = [
@@ -243,6 +243,7 @@ def plan_fluid(spec: Spec, *, runtime_kind: str | None = None, extra: Sequence[D
     by_key = {(d.namespace, d.name): d for d in (*extra, *spec.datasets)}
     out: list[dict[str, Any]] = []
     imports: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    on_juicefs: set[tuple[str, str]] = set()
     for dataset in spec.datasets:
         if dataset.reference is not None:
             if dataset.reference not in by_key:
@@ -259,6 +260,7 @@ def plan_fluid(spec: Spec, *, runtime_kind: str | None = None, extra: Sequence[D
             objects = juicefs_objects(dataset, runtime, notes.append)
             out += objects
             imports[(dataset.namespace, dataset.name)] = objects[2:]
+            on_juicefs.add((dataset.namespace, dataset.name))
             continue
         out.append(_dataset(dataset, RUNTIME_KINDS[engine]))
         out.append(_runtime(dataset, runtime, RUNTIME_KINDS[engine]))
@@ -268,6 +270,8 @@ def plan_fluid(spec: Spec, *, runtime_kind: str | None = None, extra: Sequence[D
                 f"DataLoad {load.namespace}/{load.name} names Dataset {load.dataset}, which is not declared"
             )
         rendered = _dataload(load)
+        if (load.namespace, load.dataset) in on_juicefs:
+            warmup_targets(rendered, notes.append)
         if _chain(rendered, imports.get((load.namespace, load.dataset), [])):
             del imports[(load.namespace, load.dataset)]  # the first one-off DataLoad waits for the imports
         out.append(rendered)

@@ -31,7 +31,14 @@ from ferry.cache._fluid_common import dns_label, fluid_object, quantity
 from ferry.cache._fluid_import import IMPORT_IMAGE, IMPORT_IMAGE_TAG, IMPORT_MOUNT, IMPORT_SCRIPT, SOURCE_MOUNT
 from ferry.cache._model import Dataset, Mount, Runtime
 
-__all__ = ["DEFAULT_CACHE_DIR", "DEFAULT_VOLUME", "JuiceFSVolume", "juicefs_objects", "juicefs_volume"]
+__all__ = [
+    "DEFAULT_CACHE_DIR",
+    "DEFAULT_VOLUME",
+    "JuiceFSVolume",
+    "juicefs_objects",
+    "juicefs_volume",
+    "warmup_targets",
+]
 
 DEFAULT_VOLUME = "ferry"
 DEFAULT_CACHE_DIR = "/var/jfsCache"
@@ -237,3 +244,33 @@ def juicefs_objects(dataset: Dataset, runtime: Runtime | None, note: Note) -> li
         "JuiceFSRuntime", dataset.name, dataset.namespace, {"replicas": 1, "tieredstore": {"levels": [_level(runtime)]}}
     )
     return [ds, rt, *imports]
+
+
+def warmup_targets(load: dict[str, Any], note: Note) -> None:
+    """Make a rendered DataLoad's targets paths ``juicefs warmup`` can take: a glob becomes its directory.
+
+    Fluid's JuiceFS loader hands each target to ``juicefs warmup`` through ``kubectl exec``, where no shell expands
+    a glob; so ``weights/*.safetensors`` warms ``/weights`` (a superset) and render says so.
+    """
+    targets = load["spec"].get("target")
+    if not targets:
+        return
+    paths: list[str] = []
+    widened: list[str] = []
+    for target in targets:
+        path = target["path"]
+        if any(c in path for c in "*?["):
+            head = path[: min(path.index(c) for c in "*?[" if c in path)]
+            path = head.rpartition("/")[0] or "/"
+            widened.append(path)
+            note(
+                f"DataLoad {load['metadata']['namespace']}/{load['metadata']['name']}: JuiceFS warms paths, not "
+                f"globs; target {target['path']} warms {path}"
+            )
+        paths.append(path)
+
+    def covered(path: str) -> bool:  # inside a directory a widened glob warms anyway
+        return any(d != path and (d == "/" or path.startswith(d + "/")) for d in widened)
+
+    kept = [p for i, p in enumerate(paths) if p not in paths[:i] and not covered(p)]
+    load["spec"]["target"] = [{"path": p, "replicas": 1} for p in kept]

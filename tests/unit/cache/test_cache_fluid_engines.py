@@ -197,6 +197,23 @@ def test_multiple_mounts_quota_mem_tier_and_schedules(shared: Path) -> None:
     assert nightly["spec"]["policy"] == "Cron" and nightly["spec"]["schedule"] == "0 3 * * *"
     assert "runAfter" not in nightly["spec"]  # a schedule does not wait for a one-off import
     assert first["spec"]["runAfter"] == {"kind": "DataProcess", "name": "mix-import-c", "namespace": "ml"}
+    assert first["spec"]["target"] == [{"path": "/c", "replicas": 1}]  # juicefs warmup takes paths, not globs
+
+
+def test_glob_targets_widen_to_directories_for_juicefs_only() -> None:
+    text = _read("datasets/llama-s3.yaml").replace(
+        'target: [{path: "*.safetensors"}, {path: config.json}]',
+        'target: [{path: "*.safetensors"}, {path: config.json}, '
+        '{path: "a/b/x-*.bin"}, {path: a/b/c.json}, {path: a/b}]',
+    )
+    plan = plan_fluid(parse_spec(text), runtime_kind="juicefs")
+    assert _kind(plan.objects, "DataLoad")["spec"]["target"] == [{"path": "/", "replicas": 1}]
+    assert sum("JuiceFS warms paths, not globs" in n for n in plan.notes) == 2
+    narrow = text.replace('{path: "*.safetensors"}, {path: config.json}, ', "")
+    plan = plan_fluid(parse_spec(narrow), runtime_kind="juicefs")
+    assert _kind(plan.objects, "DataLoad")["spec"]["target"] == [{"path": "/a/b", "replicas": 1}]
+    alluxio = render_fluid(parse_spec(text), runtime_kind="alluxio")
+    assert {"path": "/*.safetensors", "replicas": 1} in _kind(alluxio, "DataLoad")["spec"]["target"]
 
 
 def test_s3_addresses_and_credentials_for_the_import() -> None:
