@@ -100,6 +100,19 @@ def test_every_input_renders_schema_valid_for_every_engine(files: tuple[str, ...
     assert bool(imports) == (engine == "juicefs")
 
 
+@pytest.mark.parametrize("engine", ENGINES)
+def test_multiple_mounts_of_every_kind_render_for_every_engine(engine: str, shared: Path) -> None:
+    objects = render_fluid(parse_spec(MULTI), runtime_kind=engine)
+    _validate(objects, shared)
+    loads = {o["metadata"]["name"]: o["spec"] for o in objects if o["kind"] == "DataLoad"}
+    assert loads["nightly"]["schedule"] == "0 3 * * *" and loads["nightly"]["target"] == [{"path": "/a", "replicas": 1}]
+    level = _kind(objects, rendered_runtime(objects))["spec"]["tieredstore"]["levels"][0]
+    assert (level["mediumtype"], level["path"], level["quota"]) == ("MEM", "/dev/shm", "512Mi")
+    if engine != "juicefs":
+        mounts = _kind(objects, "Dataset")["spec"]["mounts"]
+        assert [(m["name"], m["path"]) for m in mounts] == [("a", "/a"), ("b", "/b"), ("c", "/c")]
+
+
 def test_switching_engines_keeps_the_dataset_and_its_dataloads(shared: Path) -> None:
     spec = parse_spec(_read(*QWEN))
     rendered = {engine: render_fluid(spec, runtime_kind=engine) for engine in ENGINES}
