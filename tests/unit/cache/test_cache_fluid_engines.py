@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +11,7 @@ import jsonschema
 import pytest
 import yaml
 
-from ferry.cache import DatasetError, parse_spec, render_fluid
+from ferry.cache import DatasetError, EncryptOption, Runtime, parse_spec, render_fluid
 from ferry.cache._fluid import plan_fluid
 from ferry.testing import run_cli
 
@@ -138,7 +139,7 @@ def test_juicefs_dataset_runtime_imports_and_warmup(shared: Path) -> None:
     dataset, runtime, migrate, process, load = objects
     mount = dataset["spec"]["mounts"][0]
     assert len(dataset["spec"]["mounts"]) == 1  # Fluid's JuiceFS engine takes exactly one mount
-    assert mount["name"] == "models" and mount["mountPoint"] == "juicefs:///ml/qwen-7b"
+    assert mount["name"] == "models" and mount["mountPoint"] == "juicefs:///datasets/ml/qwen-7b"
     assert mount["options"] == {"storage": "s3", "bucket": "http://seaweedfs.storage:8333/jfs-models"}
     assert [(e["name"], e["valueFrom"]["secretKeyRef"]) for e in mount["encryptOptions"]] == [
         ("metaurl", {"name": "juicefs-models", "key": "metaurl"}),
@@ -157,7 +158,9 @@ def test_juicefs_dataset_runtime_imports_and_warmup(shared: Path) -> None:
             {"name": "secret-key", "valueFrom": {"secretKeyRef": {"name": "s3cred", "key": "aws.secretKey"}}},
         ],
     }
-    assert migrate["spec"]["to"] == {"dataset": {"name": "qwen-7b", "namespace": "ml", "path": "/ml/qwen-7b/weights/"}}
+    assert migrate["spec"]["to"] == {
+        "dataset": {"name": "qwen-7b", "namespace": "ml", "path": "/datasets/ml/qwen-7b/weights/"}
+    }
     assert "runAfter" not in migrate["spec"]
     script = process["spec"]["processor"]["script"]
     env = {e["name"]: e.get("value") for e in script["env"]}
@@ -180,7 +183,7 @@ def test_multiple_mounts_quota_mem_tier_and_schedules(shared: Path) -> None:
     objects = render_fluid(parse_spec(MULTI), runtime_kind="juicefs")
     _validate(objects, shared)
     dataset, runtime = objects[0], objects[1]
-    assert dataset["spec"]["mounts"][0]["mountPoint"] == "juicefs:///ml/mix"
+    assert dataset["spec"]["mounts"][0]["mountPoint"] == "juicefs:///datasets/ml/mix"
     assert dataset["spec"]["mounts"][0]["encryptOptions"] == [
         {"name": "metaurl", "valueFrom": {"secretKeyRef": {"name": "juicefs-shared-vol", "key": "metaurl"}}}
     ]
@@ -193,7 +196,7 @@ def test_multiple_mounts_quota_mem_tier_and_schedules(shared: Path) -> None:
         for k, n in (("DataMigrate", "a"), ("DataProcess", "b"), ("DataProcess", "c"))
     )
     assert a["spec"]["from"]["externalStorage"] == {"uri": "s3://bucket.s3.eu-west-1.amazonaws.com/a/"}
-    assert a["spec"]["to"]["dataset"]["path"] == "/ml/mix/a/"
+    assert a["spec"]["to"]["dataset"]["path"] == "/datasets/ml/mix/a/"
     local = b["spec"]["processor"]["script"]
     assert local["volumes"] == [{"name": "ferry-source", "hostPath": {"path": "/srv/data"}}]
     assert local["volumeMounts"] == [{"name": "ferry-source", "mountPath": "/ferry-source", "readOnly": True}]
@@ -232,7 +235,7 @@ def test_glob_targets_widen_to_directories_for_juicefs_only() -> None:
 def test_s3_addresses_and_credentials_for_the_import() -> None:
     text = """apiVersion: cache.ferry.dev/v1alpha1
 kind: Dataset
-metadata: {name: d, namespace: ns}
+metadata: {name: weights, namespace: ns}
 spec:
   mounts:
   - name: tls
@@ -250,14 +253,15 @@ spec:
     }
     assert aws["spec"]["from"]["externalStorage"] == {"uri": "s3://b2.s3.us-east-1.amazonaws.com/deep/prefix/"}
     assert any("local AWS profile" in n for n in plan.notes)
-    assert dict(plan.secrets) == {("ns", "juicefs-ferry"): ("metaurl",), ("ns", "sts"): ("token",)}
+    assert dict(plan.secrets) == {("ns", "juicefs-weights"): ("metaurl",), ("ns", "sts"): ("token",)}
+    assert any("no Runtime of type juicefs" in n for n in plan.notes)
 
 
 def test_reference_dataset_and_consumer_work_with_juicefs(shared: Path) -> None:
     objects = render_fluid(parse_spec(_read("datasets/shared-across-namespaces.yaml")), runtime_kind="juicefs")
     _validate(objects, shared)
     physical = next(o for o in objects if o["kind"] == "Dataset" and o["metadata"]["namespace"] == "ml")
-    assert physical["spec"]["mounts"][0]["mountPoint"] == "juicefs:///ml/qwen-7b"
+    assert physical["spec"]["mounts"][0]["mountPoint"] == "juicefs:///datasets/ml/qwen-7b"
     ref = next(o for o in objects if o["kind"] == "Dataset" and o["metadata"]["namespace"] == "shop")
     assert ref["spec"]["mounts"] == [{"mountPoint": "dataset://ml/qwen-7b", "name": "mount0", "path": "/"}]
     assert _kind(objects, "ThinRuntime")["metadata"] == {"name": "qwen-7b", "namespace": "shop"}
@@ -275,9 +279,9 @@ def test_reference_dataset_and_consumer_work_with_juicefs(shared: Path) -> None:
 
 def _runtime_with(options: str) -> str:
     return (
-        "apiVersion: cache.ferry.dev/v1alpha1\nkind: Dataset\nmetadata: {name: d, namespace: ns}\n"
+        "apiVersion: cache.ferry.dev/v1alpha1\nkind: Dataset\nmetadata: {name: dset, namespace: ns}\n"
         "spec: {mounts: [{mountPoint: 's3://b/p/'}]}\n---\n"
-        "apiVersion: cache.ferry.dev/v1alpha1\nkind: Runtime\nmetadata: {name: d, namespace: ns}\n"
+        "apiVersion: cache.ferry.dev/v1alpha1\nkind: Runtime\nmetadata: {name: dset, namespace: ns}\n"
         f"spec: {{type: juicefs, options: {options}}}\n"
     )
 
@@ -286,7 +290,6 @@ def _runtime_with(options: str) -> str:
     ("options", "message"),
     [
         ("{name: vol, storage: file, bucket: /var/jfs}", "one node's disk"),
-        ("{name: vol, storage: s3}", "storage and options.bucket go together"),
         ("{name: Bad_Name}", "not a JuiceFS volume name"),
         ("{name: ab}", "not a JuiceFS volume name"),
     ],
@@ -382,3 +385,44 @@ def test_the_worked_example_in_the_docs_is_what_render_prints() -> None:
             source = obj["spec"]["processor"]["script"].pop("source")
             assert source.startswith('"""ferry: copy one origin')
     assert documented == rendered
+
+
+@dataclass(frozen=True)
+class _RuntimeWithCredentials(Runtime):
+    """A Runtime whose encryptOptions name the volume's credentials (the field ferry's JuiceFS runtime reads)."""
+
+    encrypt_options: tuple[EncryptOption, ...] = ()
+
+
+def test_the_runtimes_own_secret_is_referenced_and_missing_keys_fall_back(shared: Path) -> None:
+    spec = parse_spec(_read("cache/qwen-dataset.yaml"))
+    runtime = _RuntimeWithCredentials(
+        "qwen-7b",
+        "ml",
+        type="juicefs",
+        options={"name": "models", "bucket": "https://s3.example.com/jfs"},  # storage defaults to s3
+        encrypt_options=(EncryptOption("metaurl", "jfs-meta", "url"), EncryptOption("aws.accessKeyId", "jfs-s3", "ak")),
+    )
+    plan = plan_fluid(replace(spec, runtimes=(runtime,)), runtime_kind="juicefs")
+    _validate(plan.objects, shared)
+    mount = _kind(plan.objects, "Dataset")["spec"]["mounts"][0]
+    assert mount["options"] == {"storage": "s3", "bucket": "https://s3.example.com/jfs"}
+    assert [(e["name"], e["valueFrom"]["secretKeyRef"]) for e in mount["encryptOptions"]] == [
+        ("metaurl", {"name": "jfs-meta", "key": "url"}),
+        ("access-key", {"name": "jfs-s3", "key": "ak"}),
+        ("secret-key", {"name": "juicefs-models", "key": "secret-key"}),
+    ]
+    assert set(plan.undeclared) == {("ml", "jfs-meta"), ("ml", "jfs-s3"), ("ml", "juicefs-models"), ("ml", "s3cred")}
+
+
+def test_without_a_juicefs_runtime_the_volume_is_named_after_the_runtime_or_dataset() -> None:
+    node = plan_fluid(
+        parse_spec(_read("cache/qwen-dataset.yaml", "cache/qwen-runtime-node.yaml")), runtime_kind="juicefs"
+    )
+    mount = _kind(node.objects, "Dataset")["spec"]["mounts"][0]
+    assert mount["name"] == "qwen-7b" and "options" not in mount  # taken as formatted: nothing to format with
+    assert any("no Runtime of type juicefs" in n for n in node.notes)
+    short = "apiVersion: cache.ferry.dev/v1alpha1\nkind: Dataset\nmetadata: {name: m, namespace: ns}\n"
+    short += "spec: {mounts: [{mountPoint: 's3://b/p/'}]}\n"
+    with pytest.raises(DatasetError, match="too short for a JuiceFS volume name"):
+        render_fluid(parse_spec(short), runtime_kind="juicefs")

@@ -153,7 +153,7 @@ def test_wrong_bytes_are_never_published(origin: Origin, tmp_path: Path, declare
     _write(origin.root / "base" / "w.bin", b"abcdef")
     text = f"""apiVersion: cache.ferry.dev/v1alpha1
 kind: Dataset
-metadata: {{name: w, namespace: ml}}
+metadata: {{name: wts, namespace: ml}}
 spec: {{mounts: [{{name: m, mountPoint: "{origin.url}", files: [{declared}]}}]}}
 """
     volume = tmp_path / "volume"
@@ -165,7 +165,7 @@ spec: {{mounts: [{{name: m, mountPoint: "{origin.url}", files: [{declared}]}}]}}
 def test_a_missing_file_fails_at_once(origin: Origin, tmp_path: Path) -> None:
     text = f"""apiVersion: cache.ferry.dev/v1alpha1
 kind: Dataset
-metadata: {{name: w, namespace: ml}}
+metadata: {{name: wts, namespace: ml}}
 spec: {{mounts: [{{name: m, mountPoint: "{origin.url}", files: [gone.bin]}}]}}
 """
     done = _run(_process(text), tmp_path / "volume", tmp_path)
