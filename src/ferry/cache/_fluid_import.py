@@ -9,8 +9,9 @@ HTTP source and no host-path source, so those origins go in with a DataProcess w
 The script speaks only the standard library (the stock ``python`` image), reads its instructions from the
 environment (``FERRY_SOURCE``, ``FERRY_DEST``, ``FERRY_FILES``, ``FERRY_INDEX``, ``FERRY_TOKEN``,
 ``FERRY_SOURCE_NAME``), writes every file under a temporary name and renames it into place once its size and
-sha256 (when the dataset declares them) match, retries server errors and resets, and skips files already in place
-with the declared size — so a restarted pod (``restartPolicy: OnFailure``) picks up where it stopped.
+sha256 (when the dataset declares them) match, retries server errors and resets, never carries the bearer token
+across a redirect to another host, and skips files already in place with the declared size — so a restarted pod
+(``restartPolicy: OnFailure``) picks up where it stopped.
 """
 
 from __future__ import annotations
@@ -39,6 +40,20 @@ DEST = os.environ["FERRY_DEST"]
 ATTEMPTS = 6
 
 
+class _Redirect(urllib.request.HTTPRedirectHandler):
+    """Follow redirects, but never carry the bearer token to another host (the Hub redirects to a CDN)."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        new = super().redirect_request(req, fp, code, msg, headers, newurl)
+        if new is not None and urllib.parse.urlsplit(newurl).netloc != urllib.parse.urlsplit(req.full_url).netloc:
+            new.headers.pop("Authorization", None)
+            new.unredirected_hdrs.pop("Authorization", None)
+        return new
+
+
+OPENER = urllib.request.build_opener(_Redirect)
+
+
 def _sha256(path):
     digest = hashlib.sha256()
     with open(path, "rb") as fh:
@@ -61,7 +76,7 @@ def _download(url, partial):
         try:
             digest, done = hashlib.sha256(), 0
             request = urllib.request.Request(url, headers=headers)
-            with urllib.request.urlopen(request, timeout=60) as resp, open(partial, "wb") as out:
+            with OPENER.open(request, timeout=60) as resp, open(partial, "wb") as out:
                 for chunk in iter(lambda: resp.read(1 << 20), b""):
                     out.write(chunk)
                     digest.update(chunk)

@@ -29,6 +29,7 @@ class Origin:
     root: Path
     requests: list[tuple[str, str | None]] = field(default_factory=list)
     fail_once: set[str] = field(default_factory=set)
+    redirects: dict[str, str] = field(default_factory=dict)
 
 
 @pytest.fixture
@@ -46,6 +47,12 @@ def origin(tmp_path: Path) -> Iterator[Origin]:
             if self.path in state.fail_once:
                 state.fail_once.discard(self.path)
                 self.send_error(503, "try again")
+                return
+            if self.path in state.redirects:  # like the Hub sending a download to its CDN
+                self.send_response(302)
+                self.send_header("Location", state.redirects[self.path])
+                self.send_header("Content-Length", "0")
+                self.end_headers()
                 return
             super().do_GET()
 
@@ -196,3 +203,30 @@ spec:
     assert (volume / "tree" / "config.json").read_bytes() == b"{}"
     assert (volume / "tree" / "sub" / "weights.safetensors").read_bytes() == b"w" * 1000
     assert (volume / "one" / "tokenizer.json").read_bytes() == b"tok"
+
+
+def test_the_token_never_follows_a_redirect_to_another_host(origin: Origin, tmp_path: Path) -> None:
+    _write(origin.root / "cdn" / "blob", b"weights")
+    other = origin.url.replace("127.0.0.1", "localhost").replace("/base/", "/cdn/blob")  # same server, other host
+    origin.redirects["/base/model.safetensors"] = other
+    origin.redirects["/base/config.json"] = "/cdn/blob"  # same host: the token stays
+    text = f"""apiVersion: cache.ferry.dev/v1alpha1
+kind: Dataset
+metadata: {{name: hub, namespace: ml}}
+spec:
+  mounts:
+  - name: m
+    mountPoint: {origin.url}
+    files: [model.safetensors, config.json]
+    encryptOptions: [{{name: token, valueFrom: {{secretKeyRef: {{name: hub, key: token}}}}}}]
+"""
+    done = _run(_process(text), tmp_path / "volume", tmp_path, {"hub/token": "t0ken"})
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "volume" / "model.safetensors").read_bytes() == b"weights"
+    assert (tmp_path / "volume" / "config.json").read_bytes() == b"weights"
+    assert origin.requests == [
+        ("/base/model.safetensors", "Bearer t0ken"),
+        ("/cdn/blob", None),
+        ("/base/config.json", "Bearer t0ken"),
+        ("/cdn/blob", "Bearer t0ken"),
+    ]
