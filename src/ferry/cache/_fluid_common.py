@@ -7,7 +7,7 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-__all__ = ["FLUID_API", "dns_label", "dump_stream", "fluid_object", "quantity", "secret_refs"]
+__all__ = ["FLUID_API", "dns_label", "dump_stream", "fluid_object", "quantity", "secret_ref", "secret_refs"]
 
 FLUID_API = "data.fluid.io/v1alpha1"
 _GI = 1024**3
@@ -42,6 +42,11 @@ def fluid_object(kind: str, name: str, namespace: str, spec: dict[str, Any] | No
     if spec is not None:
         obj["spec"] = spec
     return obj
+
+
+def secret_ref(name: str, secret: str, key: str) -> dict[str, Any]:
+    """An ``encryptOptions`` / ``env`` entry: ``name`` read from key ``key`` of Secret ``secret``."""
+    return {"name": name, "valueFrom": {"secretKeyRef": {"name": secret, "key": key}}}
 
 
 def _refs(node: Any) -> Iterator[tuple[str, str]]:

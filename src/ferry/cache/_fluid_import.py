@@ -1,4 +1,4 @@
-"""The program a Fluid DataProcess runs to copy an HTTP(S) or host-path origin into a JuiceFS dataset (pure: text).
+"""Getting a dataset's origins into a JuiceFS volume on Fluid: DataMigrate, DataProcess and its program (pure).
 
 JuiceFS is a file system, not a cache in front of an origin: a dataset's files must be written into the volume
 before anything can read them. S3 origins go in with a DataMigrate (``juicefs sync``); Fluid's DataMigrate has no
@@ -16,12 +16,23 @@ across a redirect to another host, and skips files already in place with the dec
 
 from __future__ import annotations
 
-__all__ = ["IMPORT_IMAGE", "IMPORT_IMAGE_TAG", "IMPORT_MOUNT", "IMPORT_SCRIPT", "SOURCE_MOUNT"]
+import json
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlsplit
+
+from ferry.cache._fluid_common import dns_label, fluid_object, secret_ref
+from ferry.cache._model import Dataset, Mount
+
+__all__ = ["IMPORT_IMAGE", "IMPORT_IMAGE_TAG", "IMPORT_MOUNT", "IMPORT_SCRIPT", "SOURCE_MOUNT", "import_operations"]
 
 IMPORT_IMAGE = "python"
 IMPORT_IMAGE_TAG = "3.12-slim"
 IMPORT_MOUNT = "/data"  # where the DataProcess mounts the Fluid dataset
 SOURCE_MOUNT = "/ferry-source"  # where a host-path origin is mounted, read-only
+_S3_KEYS = {"aws.accessKeyId": "access-key", "aws.secretKey": "secret-key", "aws.sessionToken": "token"}
+
+Note = Callable[[str], None]
 
 IMPORT_SCRIPT = '''\
 """ferry: copy one origin of a dataset into the Fluid dataset mounted read-write at FERRY_DEST."""
@@ -143,3 +154,99 @@ def main():
 
 main()
 '''
+
+
+def _sync_uri(mount: Mount) -> str:
+    """The ``juicefs sync`` address of an S3 mount, as a directory (path-style ``minio://`` for HTTP endpoints)."""
+    bucket, _, prefix = mount.mount_point.split("://", 1)[1].partition("/")
+    tail = prefix.strip("/") + "/" if prefix.strip("/") else ""
+    if endpoint := mount.options.get("endpoint"):
+        parts = urlsplit(endpoint if "://" in endpoint else "http://" + endpoint)
+        if parts.scheme == "https":
+            return f"s3://{bucket}.{parts.netloc}/{tail}"
+        return f"minio://{parts.netloc}/{bucket}/{tail}"
+    region = mount.options.get("region", "us-east-1")
+    return f"s3://{bucket}.s3.{region}.amazonaws.com/{tail}"
+
+
+def _migrate(dataset: Dataset, mount: Mount, name: str, volume_dir: str, note: Note) -> dict[str, Any]:
+    source: dict[str, Any] = {"uri": _sync_uri(mount)}
+    creds = [secret_ref(_S3_KEYS[e.name], e.secret, e.key) for e in mount.encrypt_options if e.name in _S3_KEYS]
+    if creds:
+        source["encryptOptions"] = creds
+    if "profile" in mount.options:
+        note(
+            f"Dataset {dataset.key}: mount {mount.name} reads a local AWS profile, which pods do not have; "
+            "declare encryptOptions aws.accessKeyId and aws.secretKey for the import"
+        )
+    prefix = dataset.mount_prefix(mount)
+    path = f"{volume_dir}/{prefix}/" if prefix else f"{volume_dir}/"
+    target = {"name": dataset.name, "namespace": dataset.namespace, "path": path}
+    return fluid_object(
+        "DataMigrate", name, dataset.namespace, {"from": {"externalStorage": source}, "to": {"dataset": target}}
+    )
+
+
+def _process(dataset: Dataset, mount: Mount, name: str, note: Note) -> dict[str, Any]:
+    prefix = dataset.mount_prefix(mount)
+    dest = f"{IMPORT_MOUNT}/{prefix}" if prefix else IMPORT_MOUNT
+    script: dict[str, Any] = {
+        "image": IMPORT_IMAGE,
+        "imageTag": IMPORT_IMAGE_TAG,
+        "restartPolicy": "OnFailure",
+        "command": ["python3"],
+        "source": IMPORT_SCRIPT,
+    }
+    env: list[dict[str, Any]] = []
+    if mount.scheme == "local":
+        host = mount.mount_point.removeprefix("local://")
+        host_name = host.rstrip("/").rpartition("/")[2]
+        env += [{"name": "FERRY_SOURCE", "value": SOURCE_MOUNT}, {"name": "FERRY_SOURCE_NAME", "value": host_name}]
+        script["volumes"] = [{"name": "ferry-source", "hostPath": {"path": host}}]
+        script["volumeMounts"] = [{"name": "ferry-source", "mountPath": SOURCE_MOUNT, "readOnly": True}]
+    else:
+        env.append({"name": "FERRY_SOURCE", "value": mount.mount_point})
+        if mount.files:
+            files = [
+                {k: v for k, v in (("path", f.path), ("size", f.size), ("sha256", f.sha256)) if v is not None}
+                for f in mount.files
+            ]
+            env.append({"name": "FERRY_FILES", "value": json.dumps(files, separators=(",", ":"))})
+        if index := mount.options.get("index"):
+            env.append({"name": "FERRY_INDEX", "value": index})
+        token = next((e for e in mount.encrypt_options if e.name == "token"), None)
+        if token is not None:
+            env.append(secret_ref("FERRY_TOKEN", token.secret, token.key))
+        elif "huggingface.co" in mount.mount_point:
+            note(
+                f"Dataset {dataset.key}: mount {mount.name} has no token encryptOption; HF_TOKEN from a shell does "
+                "not reach the import pod (public repositories need none)"
+            )
+    env.append({"name": "FERRY_DEST", "value": dest})
+    script["env"] = env
+    spec = {
+        "dataset": {"name": dataset.name, "namespace": dataset.namespace, "mountPath": IMPORT_MOUNT},
+        "processor": {"script": script},
+    }
+    return fluid_object("DataProcess", name, dataset.namespace, spec)
+
+
+def import_operations(dataset: Dataset, volume_dir: str, note: Note) -> list[dict[str, Any]]:
+    """One import per origin of ``dataset`` into ``volume_dir`` (its directory in the volume), chained in order."""
+    out: list[dict[str, Any]] = []
+    for mount in dataset.mounts:
+        suffix = "" if len(dataset.mounts) == 1 else mount.name
+        name = dns_label(dataset.name, "import", suffix)
+        op = (
+            _migrate(dataset, mount, name, volume_dir, note)
+            if mount.scheme == "s3"
+            else _process(dataset, mount, name, note)
+        )
+        if out:
+            op["spec"]["runAfter"] = {
+                "kind": out[-1]["kind"],
+                "name": out[-1]["metadata"]["name"],
+                "namespace": dataset.namespace,
+            }
+        out.append(op)
+    return out

@@ -22,7 +22,6 @@ have no counterpart.
 
 from __future__ import annotations
 
-import json
 import posixpath
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -30,9 +29,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ferry.cache._errors import DatasetError
-from ferry.cache._fluid_common import dns_label, fluid_object, quantity
-from ferry.cache._fluid_import import IMPORT_IMAGE, IMPORT_IMAGE_TAG, IMPORT_MOUNT, IMPORT_SCRIPT, SOURCE_MOUNT
-from ferry.cache._model import Dataset, Mount, Runtime
+from ferry.cache._fluid_common import dns_label, fluid_object, quantity, secret_ref
+from ferry.cache._fluid_import import import_operations
+from ferry.cache._model import Dataset, Runtime
 
 __all__ = [
     "DATA_DIR",
@@ -47,7 +46,6 @@ DATA_DIR = "datasets"  # the volume directory holding one directory per dataset 
 DEFAULT_CACHE_DIR = "/var/jfsCache"
 FREE_SPACE_RATIO = "0.1"  # JuiceFS's own default for --free-space-ratio
 _LOOPBACK = ("127.", "localhost", "[::1]", "0.0.0.0")
-_S3_KEYS = {"aws.accessKeyId": "access-key", "aws.secretKey": "secret-key", "aws.sessionToken": "token"}
 # Fluid's JuiceFS key <- the names a ferry Runtime's encryptOptions may use for it
 _VOLUME_KEYS = {
     "metaurl": ("metaurl",),
@@ -144,104 +142,9 @@ def juicefs_volume(runtime: Runtime | None, dataset: Dataset, note: Note) -> Jui
     return JuiceFSVolume(name, storage, bucket, _refs(runtime))
 
 
-def _ref(name: str, secret: str, key: str) -> dict[str, Any]:
-    return {"name": name, "valueFrom": {"secretKeyRef": {"name": secret, "key": key}}}
-
-
-def _subdir(dataset: Dataset, mount: Mount | None = None) -> str:
-    parts = [DATA_DIR, dataset.namespace, dataset.name]
-    if mount is not None and (prefix := dataset.mount_prefix(mount)):
-        parts.append(prefix)
-    return "/" + posixpath.join(*parts)
-
-
-def _sync_uri(mount: Mount) -> str:
-    """The ``juicefs sync`` address of an S3 mount, as a directory (path-style ``minio://`` for HTTP endpoints)."""
-    bucket, _, prefix = mount.mount_point.split("://", 1)[1].partition("/")
-    tail = prefix.strip("/") + "/" if prefix.strip("/") else ""
-    if endpoint := mount.options.get("endpoint"):
-        parts = urlsplit(endpoint if "://" in endpoint else "http://" + endpoint)
-        if parts.scheme == "https":
-            return f"s3://{bucket}.{parts.netloc}/{tail}"
-        return f"minio://{parts.netloc}/{bucket}/{tail}"
-    region = mount.options.get("region", "us-east-1")
-    return f"s3://{bucket}.s3.{region}.amazonaws.com/{tail}"
-
-
-def _migrate(dataset: Dataset, mount: Mount, name: str, note: Note) -> dict[str, Any]:
-    source: dict[str, Any] = {"uri": _sync_uri(mount)}
-    creds = [_ref(_S3_KEYS[e.name], e.secret, e.key) for e in mount.encrypt_options if e.name in _S3_KEYS]
-    if creds:
-        source["encryptOptions"] = creds
-    if "profile" in mount.options:
-        note(
-            f"Dataset {dataset.key}: mount {mount.name} reads a local AWS profile, which pods do not have; "
-            "declare encryptOptions aws.accessKeyId and aws.secretKey for the import"
-        )
-    target = {"name": dataset.name, "namespace": dataset.namespace, "path": _subdir(dataset, mount) + "/"}
-    return fluid_object(
-        "DataMigrate", name, dataset.namespace, {"from": {"externalStorage": source}, "to": {"dataset": target}}
-    )
-
-
-def _process(dataset: Dataset, mount: Mount, name: str, note: Note) -> dict[str, Any]:
-    prefix = dataset.mount_prefix(mount)
-    dest = f"{IMPORT_MOUNT}/{prefix}" if prefix else IMPORT_MOUNT
-    script: dict[str, Any] = {
-        "image": IMPORT_IMAGE,
-        "imageTag": IMPORT_IMAGE_TAG,
-        "restartPolicy": "OnFailure",
-        "command": ["python3"],
-        "source": IMPORT_SCRIPT,
-    }
-    env: list[dict[str, Any]] = []
-    if mount.scheme == "local":
-        host = mount.mount_point.removeprefix("local://")
-        host_name = host.rstrip("/").rpartition("/")[2]
-        env += [{"name": "FERRY_SOURCE", "value": SOURCE_MOUNT}, {"name": "FERRY_SOURCE_NAME", "value": host_name}]
-        script["volumes"] = [{"name": "ferry-source", "hostPath": {"path": host}}]
-        script["volumeMounts"] = [{"name": "ferry-source", "mountPath": SOURCE_MOUNT, "readOnly": True}]
-    else:
-        env.append({"name": "FERRY_SOURCE", "value": mount.mount_point})
-        if mount.files:
-            files = [
-                {k: v for k, v in (("path", f.path), ("size", f.size), ("sha256", f.sha256)) if v is not None}
-                for f in mount.files
-            ]
-            env.append({"name": "FERRY_FILES", "value": json.dumps(files, separators=(",", ":"))})
-        if index := mount.options.get("index"):
-            env.append({"name": "FERRY_INDEX", "value": index})
-        token = next((e for e in mount.encrypt_options if e.name == "token"), None)
-        if token is not None:
-            env.append(_ref("FERRY_TOKEN", token.secret, token.key))
-        elif "huggingface.co" in mount.mount_point:
-            note(
-                f"Dataset {dataset.key}: mount {mount.name} has no token encryptOption; HF_TOKEN from a shell does "
-                "not reach the import pod (public repositories need none)"
-            )
-    env.append({"name": "FERRY_DEST", "value": dest})
-    script["env"] = env
-    spec = {
-        "dataset": {"name": dataset.name, "namespace": dataset.namespace, "mountPath": IMPORT_MOUNT},
-        "processor": {"script": script},
-    }
-    return fluid_object("DataProcess", name, dataset.namespace, spec)
-
-
-def _imports(dataset: Dataset, note: Note) -> list[dict[str, Any]]:
-    out: list[dict[str, Any]] = []
-    for mount in dataset.mounts:
-        suffix = "" if len(dataset.mounts) == 1 else mount.name
-        name = dns_label(dataset.name, "import", suffix)
-        op = _migrate(dataset, mount, name, note) if mount.scheme == "s3" else _process(dataset, mount, name, note)
-        if out:
-            op["spec"]["runAfter"] = {
-                "kind": out[-1]["kind"],
-                "name": out[-1]["metadata"]["name"],
-                "namespace": dataset.namespace,
-            }
-        out.append(op)
-    return out
+def _subdir(dataset: Dataset) -> str:
+    """The dataset's directory in the volume (``/datasets/<namespace>/<name>``)."""
+    return "/" + posixpath.join(DATA_DIR, dataset.namespace, dataset.name)
 
 
 def _level(runtime: Runtime | None) -> dict[str, Any]:
@@ -260,13 +163,13 @@ def _level(runtime: Runtime | None) -> dict[str, Any]:
 def juicefs_objects(dataset: Dataset, runtime: Runtime | None, note: Note) -> list[dict[str, Any]]:
     """Dataset, JuiceFSRuntime and imports (in the order to apply them) for the physical ``dataset``."""
     volume = juicefs_volume(runtime, dataset, note)
-    imports = _imports(dataset, note)
+    imports = import_operations(dataset, _subdir(dataset), note)
     mount: dict[str, Any] = {"name": volume.name, "mountPoint": "juicefs://" + _subdir(dataset)}
     keys = ["metaurl"]
     if volume.formats:
         mount["options"] = {"storage": volume.storage, "bucket": str(volume.bucket)}
         keys += ["access-key", "secret-key"]
-    mount["encryptOptions"] = [_ref(key, *volume.ref(key)) for key in keys]
+    mount["encryptOptions"] = [secret_ref(key, *volume.ref(key)) for key in keys]
     writes = any(op["kind"] == "DataProcess" for op in imports)  # a DataProcess writes through the dataset's PVC
     ds = fluid_object(
         "Dataset",
