@@ -254,7 +254,8 @@ def assess_cache(estate: Estate) -> Section:
                 obj=w.obj.ref,
                 source=w.obj.source,
                 hint=f"apply {artifact} (ferry cache apply -f; ferry cache prefetch -f) and read the weights from the "
-                "cache, or render it for Fluid (ferry cache render --fluid)",
+                f"cache; on the cluster, ferry cache render --fluid -f {artifact} --runtime juicefs (or alluxio, "
+                "jindo) gives Fluid's Dataset, runtime, imports and DataLoad",
                 details={
                     "model": w.model,
                     "server": w.server,
@@ -272,7 +273,8 @@ def assess_cache(estate: Estate) -> Section:
                 artifact,
                 "application/yaml",
                 _manifests(w),
-                f"Dataset and pinned DataLoad that cache {w.model} for {w.obj.ref}",
+                f"Dataset and pinned DataLoad that cache {w.model} for {w.obj.ref} (for the embedded runtime, or "
+                "for Fluid with JuiceFS, Alluxio or Jindo through ferry cache render --fluid)",
             )
         )
         labels.append(w.obj.ref)

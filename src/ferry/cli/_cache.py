@@ -410,23 +410,45 @@ def load_cmd(
 @click.option(
     "--runtime",
     "runtime_kind",
-    type=click.Choice(["alluxio", "jindo"]),
-    default="alluxio",
-    show_default=True,
-    help="The Fluid runtime for physical datasets.",
+    type=click.Choice(["alluxio", "jindo", "juicefs"]),
+    default=None,
+    help="Fluid's engine for physical datasets [default: juicefs for a Runtime of type juicefs, else alluxio].",
 )
 @format_option("yaml", "json", default="yaml")
-def render_cmd(files: tuple[str, ...], fluid: bool, runtime_kind: str, output_format: str) -> None:
-    """Render datasets for Kubernetes: Dataset + runtime + DataLoad, references, serverless consumers."""
-    from ferry._kernel import dump_yaml
-    from ferry.cache import render_fluid
+def render_cmd(files: tuple[str, ...], fluid: bool, runtime_kind: str | None, output_format: str) -> None:
+    """Render datasets for Kubernetes: Dataset + runtime + DataLoad (+ imports for JuiceFS), references, consumers.
+
+    The objects go to stdout; notes, and the Secrets the objects read that the input does not declare (with the
+    kubectl command that creates them), go to stderr. Secret values are never printed.
+    """
+    from ferry.cache._fluid import plan_fluid
+    from ferry.cache._fluid_common import dump_stream
 
     if not fluid:
         raise UsageError("choose what to render: --fluid")
     if not files:
         raise UsageError("give the declarations with -f FILE")
-    objects = render_fluid(_spec(files), runtime_kind=runtime_kind)
+    plan = plan_fluid(_spec(files), runtime_kind=runtime_kind)
     if output_format == "json":
-        emit_json({"apiVersion": "v1", "kind": "List", "items": objects})
-        return
-    click.echo("---\n".join(dump_yaml(o) for o in objects), nl=False)
+        emit_json({"apiVersion": "v1", "kind": "List", "items": plan.objects})
+    else:
+        click.echo(dump_stream(plan.objects), nl=False)
+    err = console(stderr=True)
+    for note in plan.notes:
+        err.print(f"note: {note}", markup=False, highlight=False, soft_wrap=True)
+    for namespace, name in plan.undeclared:
+        keys = plan.secrets[(namespace, name)]
+        literals = " ".join(f'--from-literal={k}="${_env_name(k)}"' for k in keys)
+        err.print(
+            f"needs Secret {namespace}/{name} (keys: {', '.join(keys)}), which the input does not declare; "
+            f"create it before applying: kubectl -n {namespace} create secret generic {name} {literals}",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
+
+
+def _env_name(key: str) -> str:
+    import re
+
+    return re.sub(r"[^A-Z0-9]+", "_", key.upper()).strip("_")
