@@ -193,6 +193,7 @@ class JuiceFSRuntime(CacheRuntime):
         os.rename(tmp, path)
 
     def apply(self, dataset: Dataset) -> None:
+        self.volume.probe()
         with self._locked(dataset.namespace, dataset.name):
             old = self._record(dataset.namespace, dataset.name)
             manifest = dataset.to_manifest()
@@ -267,6 +268,7 @@ class JuiceFSRuntime(CacheRuntime):
         """Bring ``files`` into the volume (each once, whichever node asks first); bytes read from the origin."""
         if not files:
             return 0
+        self.volume.probe(bucket=True)
         moved = 0
         with self._locked(physical.namespace, physical.name):
             record = self._record(physical.namespace, physical.name) or DatasetRecord(
@@ -302,6 +304,7 @@ class JuiceFSRuntime(CacheRuntime):
         return self.mountpoint / dataset_dir(physical.namespace, physical.name) / file.path
 
     def open(self, dataset: Dataset, path: str, *, progress: Progress | None = None) -> CachedFile:
+        self.volume.probe()
         clean = path.strip("/")
         physical, files = self.files(dataset)
         match = [f for f in files if f.path == clean]
@@ -335,6 +338,7 @@ class JuiceFSRuntime(CacheRuntime):
         pin: bool | None = None,
     ) -> PrefetchResult:
         started = time.monotonic()
+        self.volume.probe(bucket=True)  # a clear error now, not JuiceFS retrying a dead store for minutes
         physical, files = self.files(dataset, refresh=dataset.reference is None)
         selected = [f for f in files if load is None or load.selects(f.path)]
         if load is not None and not selected:
@@ -374,6 +378,7 @@ class JuiceFSRuntime(CacheRuntime):
         )
 
     def status(self, datasets: Sequence[Dataset] | None = None) -> list[DatasetStatus]:
+        self.volume.probe()
         engine = self.metrics().to_dict()
         out: list[DatasetStatus] = []
         for dataset in datasets if datasets is not None else self.datasets():
