@@ -157,12 +157,11 @@ class Volume:
         log = tempfile.NamedTemporaryFile(prefix="ferry-juicefs-", suffix=".log", delete=False)  # noqa: SIM115
         log.close()
         if mode == "gateway":
+            import secrets
+
             port = free_port()
-            env = {
-                **self.cfg.env(),
-                "MINIO_ROOT_USER": self.cfg.access_key or "ferry",
-                "MINIO_ROOT_PASSWORD": self.cfg.secret_key or "ferry-gateway-secret",
-            }
+            user, password = f"ferry-{secrets.token_hex(6)}", secrets.token_urlsafe(24)  # this process's only
+            env = {**self.cfg.env(), "MINIO_ROOT_USER": user, "MINIO_ROOT_PASSWORD": password}
             proc = ManagedProcess(
                 gateway_argv(self.tool, self.cfg, f"127.0.0.1:{port}", metrics),
                 name="juicefs-gateway",
@@ -173,7 +172,9 @@ class Volume:
                 log_path=log.name,
             )
             self._start(proc, "start the S3 gateway")
-            return Mounted(self, proc, None, metrics, owned=True, gateway=f"http://127.0.0.1:{port}", log=log.name)
+            served = Mounted(self, proc, None, metrics, owned=True, gateway=f"http://127.0.0.1:{port}", log=log.name)
+            served.gateway_credentials = (user, password)
+            return served
         target = mountpoint or tempfile.mkdtemp(prefix="mnt-", dir=self.cfg.cache_dir)
         Path(target).mkdir(parents=True, exist_ok=True)
         if mounted_at(target) is not None:
@@ -235,6 +236,7 @@ class Mounted:
         self.gateway = gateway
         self.log = log
         self.closed = False
+        self.gateway_credentials: tuple[str, str] | None = None
 
     @property
     def cfg(self) -> VolumeConfig:
@@ -272,7 +274,7 @@ class Mounted:
                 raise MountError(
                     f"cannot read JuiceFS metrics at {self.metrics_addr}: {exc}", where=self.cfg.where
                 ) from None
-            return parse_metrics(text, "s3gateway" if self.gateway else self.mountpoint)
+            return parse_metrics(text, None if self.gateway else self.mountpoint)
         return parse_metrics(self.path(".stats").read_text())
 
     def _warmup(self, paths: Sequence[str], action: str, **flags: bool) -> str:
@@ -293,6 +295,14 @@ class Mounted:
         self.check_alive()
         if paths:
             self._warmup([str(p) for p in paths], "evict cached blocks", evict=True)
+
+    def cached_bytes_of(self, paths: Sequence[Path], total: int) -> int:
+        """How much of these files (``total`` bytes together) is in this node's cache: one ``warmup --check``."""
+        if not paths or total == 0:
+            return 0
+        out = self._warmup([str(p) for p in paths], f"check the cache of {len(paths)} files", check=True)
+        found = parse_check(out, total)
+        return found if found is not None else 0
 
     def cached_bytes(self, path: Path, size: int) -> int:
         """How much of a file is in this node's cache (``juicefs warmup --check``)."""

@@ -24,6 +24,7 @@ from pathlib import Path
 from ferry.cache._credentials import secret_value
 from ferry.cache._errors import DatasetError, NotCachedError
 from ferry.cache._jfs_errors import MountError
+from ferry.cache._jfs_gateway import GatewayAccess
 from ferry.cache._jfs_import import TMP_MARK, import_file
 from ferry.cache._jfs_metrics import CacheMetrics
 from ferry.cache._jfs_plan import VolumeConfig, dataset_dir, manifest_path, volume_config
@@ -115,6 +116,7 @@ class JuiceFSRuntime(CacheRuntime):
         self.volume = Volume(self.cfg)
         self.import_threads = import_threads
         self._mounted: Mounted | None = None
+        self._gateway: GatewayAccess | None = None
         self._origins: dict[tuple[str, int], Origin] = {}
 
     # the mount -----------------------------------------------------------------------------------------------
@@ -127,12 +129,9 @@ class JuiceFSRuntime(CacheRuntime):
         """The live mount (made on first use; an existing ``juicefs mount`` at ``mountPath`` is reused)."""
         if self._mounted is None or self._mounted.closed:
             if self.mode == "gateway":
-                raise MountError(
-                    "this runtime reads datasets through a FUSE mount; FUSE is not available here",
-                    where=f"{self.cfg.where}, field spec.options.mode",
-                    hint="run as root with /dev/fuse, or serve the volume with `juicefs gateway` and read it as an "
-                    "s3:// dataset (see docs/cache-juicefs.md)",
-                )
+                self._mounted = self.volume.mount(mode="gateway")
+                self._gateway = GatewayAccess(self._mounted, self.spec, Path(self.cfg.cache_dir), self._origin)
+                return self._mounted
             path = self.cfg.mount_path
             if path is not None and mounted_at(path) == "fuse.juicefs":
                 self.volume.ensure_formatted()
@@ -144,7 +143,14 @@ class JuiceFSRuntime(CacheRuntime):
 
     @property
     def mountpoint(self) -> Path:
+        """Where the volume is mounted (a :class:`MountError` in gateway mode)."""
         return Path(self.mounted.path(""))
+
+    @property
+    def gateway(self) -> GatewayAccess | None:
+        """The S3 gateway access in gateway mode (None with a FUSE mount)."""
+        self.mounted  # noqa: B018 - starts the mount or gateway
+        return self._gateway
 
     def metrics(self) -> CacheMetrics:
         """This client's JuiceFS counters (block cache hits/misses, object store GET/PUT bytes)."""
@@ -154,6 +160,9 @@ class JuiceFSRuntime(CacheRuntime):
         for origin in self._origins.values():
             origin.close()
         self._origins.clear()
+        if self._gateway is not None:
+            self._gateway.close()
+            self._gateway = None
         if self._mounted is not None:
             self._mounted.close()
             self._mounted = None
@@ -162,6 +171,10 @@ class JuiceFSRuntime(CacheRuntime):
     @contextlib.contextmanager
     def _locked(self, namespace: str, name: str) -> Iterator[None]:
         """One writer per dataset across every client of the volume (JuiceFS keeps flock locks in Redis)."""
+        if (gateway := self.gateway) is not None:
+            with gateway.locked(namespace, name):
+                yield
+            return
         lock = self.mountpoint / ".ferry" / "locks" / f"{namespace}.{name}.lock"
         lock.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
@@ -172,6 +185,8 @@ class JuiceFSRuntime(CacheRuntime):
             os.close(fd)
 
     def _record(self, namespace: str, name: str) -> DatasetRecord | None:
+        if (gateway := self.gateway) is not None:
+            return gateway.record(namespace, name)
         path = self.mountpoint / manifest_path(namespace, name)
         try:
             return DatasetRecord.from_dict(json.loads(path.read_text(encoding="utf-8")))
@@ -186,6 +201,9 @@ class JuiceFSRuntime(CacheRuntime):
             ) from None
 
     def _save(self, namespace: str, name: str, record: DatasetRecord) -> None:
+        if (gateway := self.gateway) is not None:
+            gateway.save(namespace, name, record)
+            return
         path = self.mountpoint / manifest_path(namespace, name)
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.parent / f".{path.name}{TMP_MARK}{os.getpid()}"
@@ -202,6 +220,8 @@ class JuiceFSRuntime(CacheRuntime):
             self._save(dataset.namespace, dataset.name, DatasetRecord(manifest, None, old.imported if old else {}))
 
     def datasets(self) -> list[Dataset]:
+        if (gateway := self.gateway) is not None:
+            return gateway.datasets()
         base = self.mountpoint / ".ferry" / "datasets"
         out = []
         for path in sorted(base.glob("*/*.json")) if base.is_dir() else []:
@@ -269,6 +289,8 @@ class JuiceFSRuntime(CacheRuntime):
         if not files:
             return 0
         self.volume.probe(bucket=True)
+        if (gateway := self.gateway) is not None:
+            return gateway.import_files(physical, files, progress)
         moved = 0
         with self._locked(physical.namespace, physical.name):
             record = self._record(physical.namespace, physical.name) or DatasetRecord(
@@ -324,8 +346,10 @@ class JuiceFSRuntime(CacheRuntime):
                     hint=f"prefetch {physical.key} (a reference reads, never imports)",
                 )
             origin_bytes = self._import(physical, [file], progress)
-        elif progress is not None:
+        elif progress is not None and self.gateway is None:
             progress(file.size)
+        if (gateway := self.gateway) is not None:
+            return gateway.open(physical, file, progress)
         return JuiceFSFile(self.mounted, self._path(physical, file), file.size, origin_bytes)
 
     # operations ----------------------------------------------------------------------------------------------
@@ -354,10 +378,16 @@ class JuiceFSRuntime(CacheRuntime):
                 hint=f"prefetch {physical.key} first (a reference reads, never imports)",
             )
         origin_bytes = self._import(physical, missing, progress)
-        if progress is not None:
+        gateway = self.gateway
+        if progress is not None and gateway is None:
             progress(sum(f.size for f in selected if f not in missing))
-        paths = [self._path(physical, f) for f in selected]
-        self.mounted.warmup(paths)
+        paths = [] if gateway is not None else [self._path(physical, f) for f in selected]
+        if gateway is not None:
+            scope = DataLoad("juicefs", physical.namespace, physical.name, tuple(f.path for f in selected))
+            cached = gateway.warm(physical, scope, progress)
+        else:
+            self.mounted.warmup(paths)
+            cached = self.mounted.cached_bytes_of(paths, sum(f.size for f in selected))
         want_pin = pin if pin is not None else (load.pin if load is not None and load.pin else None)
         if want_pin is not None:
             with self._locked(physical.namespace, physical.name):
@@ -366,7 +396,6 @@ class JuiceFSRuntime(CacheRuntime):
                     names = {f.path for f in selected}
                     pinned = current.pinned | names if want_pin else current.pinned - names
                     self._save(physical.namespace, physical.name, replace(current, pinned=frozenset(pinned)))
-        cached = sum(self.mounted.cached_bytes(p, f.size) for p, f in zip(paths, selected, strict=True))
         return PrefetchResult(
             dataset.namespace,
             dataset.name,
@@ -393,8 +422,10 @@ class JuiceFSRuntime(CacheRuntime):
                 )
                 continue
             record = self._record(physical.namespace, physical.name)
-            cached = {}
-            for f in record.files or () if record is not None else ():
+            cached: dict[str, int] = {}
+            if (gateway := self.gateway) is not None:
+                cached = gateway.cached(physical)
+            for f in record.files or () if record is not None and gateway is None else ():
                 if record is not None and record.is_imported(f):
                     cached[f.path] = self.mounted.cached_bytes(self._path(physical, f), f.size)
             own = self._record(dataset.namespace, dataset.name) if ref else None
@@ -414,6 +445,8 @@ class JuiceFSRuntime(CacheRuntime):
     def gc(self, *, all_unpinned: bool = False, target_bytes: int | None = None) -> GcResult:
         """Remove leftovers of interrupted imports and files no dataset lists; with ``all_unpinned`` (or above
         ``target_bytes`` of local cache) evict unpinned files' blocks from this node's cache."""
+        if (gateway := self.gateway) is not None:  # JuiceFS evicts its own block cache; ferry's store beside it
+            return gateway.gc(all_unpinned, target_bytes)
         removed: list[str] = []
         freed = 0
         leftovers = 0

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cache_support import ACCESS, SECRET, dataset_yaml, tensor_digests, write_safetensors
@@ -40,7 +41,7 @@ def model(seaweed, tmp_path: Path) -> tuple[str, Path]:
     return prefix, path
 
 
-def _spec(tmp_path: Path, seaweed, redis: Redis, prefix: str, **kw: str) -> Path:
+def _spec(tmp_path: Path, seaweed, redis: Redis, prefix: str, **kw: Any) -> Path:
     spec = tmp_path / "spec.yaml"
     volume = f"v{abs(hash(tmp_path.name)) % 10**8}"
     spec.write_text(
@@ -153,3 +154,33 @@ def test_python_api_reference_dataset_and_pin(seaweed, redis: Redis, model, no_l
         runtime.gc(all_unpinned=True)
         pinned = next(f for f in runtime.status([dataset])[0].files if f.path == "model.safetensors")
         assert pinned.cached  # gc --all keeps pinned files in this node's cache
+
+
+def test_gateway_mode_without_fuse_imports_loads_and_shares(seaweed, redis: Redis, model, no_leftovers: Path) -> None:
+    prefix, path = model
+    tmp = no_leftovers
+    spec = fc.load_spec(_spec(tmp, seaweed, redis, prefix, extra_options={"mode": "gateway"}))
+    dataset = spec.dataset()
+    size = path.stat().st_size + 27
+    with fc.load_runtime(spec.runtimes[0], cache_dir=tmp / "gw-a", secrets=spec.secrets) as a:
+        assert isinstance(a, fc.JuiceFSRuntime) and a.gateway is not None
+        with pytest.raises(fc.MountError, match="no local path"):
+            a.mountpoint  # noqa: B018 - the gateway serves S3, nothing is mounted
+        a.apply(dataset)
+        result = a.prefetch(dataset)
+        assert (result.origin_bytes, result.cached_bytes) == (size, size)
+        assert [d.key for d in a.datasets()] == ["ml/llm"]
+        tensors = fc.load_safetensors(dataset, "model.safetensors", runtime=a)
+        assert {k: hashlib.sha256(memoryview(v).cast("B")).hexdigest() for k, v in tensors.items()} == tensor_digests(
+            path
+        )
+        del tensors
+        (state,) = a.status([dataset])
+        assert state.cached_bytes == size and state.to_dict()["juicefs"]["imported_bytes"] == size
+        assert a.metrics().object_put_bytes >= size
+    # another node, also without FUSE: the files are in the volume; it reads them through its own gateway
+    with fc.load_runtime(spec.runtimes[0], cache_dir=tmp / "gw-b", secrets=spec.secrets) as b:
+        again = b.prefetch(dataset)
+        assert again.origin_bytes == 0 and again.cached_bytes == size
+        assert b.metrics().object_get_bytes >= path.stat().st_size
+        assert b.gc(all_unpinned=True).used_bytes == 0
