@@ -147,4 +147,4 @@ def seaweed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Seaweed]:
 
 
 # The juicefs runtime's back ends (redis-server, a restartable SeaweedFS) and its no-leftovers guard.
-from jfs_support import no_leftovers, own_weed, redis  # noqa: E402, F401
+from jfs_support import netns, no_leftovers, own_weed, redis  # noqa: E402, F401

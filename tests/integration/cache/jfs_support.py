@@ -9,8 +9,11 @@ import hashlib
 import http.client
 import json
 import os
+import secrets
+import socket
 import subprocess
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -261,10 +264,14 @@ def runtime_yaml(
     return "\n".join(lines) + "\n"
 
 
-def run_worker(spec: Path, cache_dir: Path, *args: str, timeout: float = 240) -> dict[str, object]:
-    """One JuiceFS client in its own process (its own mount and block cache): what it did and its counters."""
+def run_worker(
+    spec: Path, cache_dir: Path, *args: str, timeout: float = 240, node: NetNode | None = None
+) -> dict[str, object]:
+    """One JuiceFS client in its own process (its own mount and block cache; in ``node``'s network namespace when
+    given): what it did and its counters."""
+    argv = [sys.executable, str(WORKER), "--spec", str(spec), "--cache-dir", str(cache_dir), *args]
     done = subprocess.run(
-        [sys.executable, str(WORKER), "--spec", str(spec), "--cache-dir", str(cache_dir), *args],
+        node.argv(*argv) if node is not None else argv,
         capture_output=True,
         text=True,
         timeout=timeout,
@@ -276,3 +283,95 @@ def run_worker(spec: Path, cache_dir: Path, *args: str, timeout: float = 240) ->
 
 
 Factory = Callable[..., object]
+
+
+class Forwarder:
+    """A TCP relay from ``listen`` to ``target`` (so a client in another network namespace, reaching the host over
+    a veth pair, gets to servers that listen on the host's 127.0.0.1 only)."""
+
+    def __init__(self, listen: tuple[str, int], target: tuple[str, int]) -> None:
+        self.target = target
+        self.server = socket.create_server(listen)
+        self.server.settimeout(0.5)
+        self._open: set[socket.socket] = set()
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._accept, daemon=True)
+        self._thread.start()
+
+    def _pump(self, src: socket.socket, dst: socket.socket) -> None:
+        try:
+            while data := src.recv(1 << 20):
+                dst.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for s in (src, dst):
+                with contextlib.suppress(OSError):
+                    s.shutdown(socket.SHUT_RDWR)
+
+    def _accept(self) -> None:
+        while not self._stop.is_set():
+            try:
+                client, _ = self.server.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            try:
+                upstream = socket.create_connection(self.target, timeout=10)
+            except OSError:
+                client.close()
+                continue
+            upstream.settimeout(None)
+            client.settimeout(None)
+            with self._lock:
+                self._open |= {client, upstream}
+            for a, b in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
+
+    def close(self) -> None:
+        self._stop.set()
+        self.server.close()
+        self._thread.join(5)
+        with self._lock:
+            for s in self._open:
+                with contextlib.suppress(OSError):
+                    s.close()
+
+
+@dataclass
+class NetNode:
+    """A network namespace joined to the host by a veth pair: the host side answers at ``host_ip``."""
+
+    name: str
+    host_ip: str
+
+    def argv(self, *command: str) -> list[str]:
+        return ["nsenter", f"--net=/run/netns/{self.name}", *command]
+
+
+@pytest.fixture
+def netns() -> Iterator[NetNode]:
+    """A network namespace made for the test and always deleted (with its veth pair) at the end."""
+    tag = secrets.token_hex(3)
+    name, host_if, ns_if = f"ferry-jfs-{tag}", f"fjh{tag}", f"fjn{tag}"
+    subnet = f"10.{200 + secrets.randbelow(50)}.{secrets.randbelow(250)}"
+    host_ip, ns_ip = f"{subnet}.1", f"{subnet}.2"
+
+    def ip(*args: str) -> None:
+        subprocess.run(["ip", *args], check=True, capture_output=True)
+
+    ip("netns", "add", name)
+    try:
+        ip("link", "add", host_if, "type", "veth", "peer", "name", ns_if)
+        ip("link", "set", ns_if, "netns", name)
+        ip("addr", "add", f"{host_ip}/30", "dev", host_if)
+        ip("link", "set", host_if, "up")
+        ip("netns", "exec", name, "ip", "addr", "add", f"{ns_ip}/30", "dev", ns_if)
+        ip("netns", "exec", name, "ip", "link", "set", ns_if, "up")
+        ip("netns", "exec", name, "ip", "link", "set", "lo", "up")
+        yield NetNode(name, host_ip)
+    finally:
+        subprocess.run(["ip", "link", "del", host_if], check=False, capture_output=True)
+        subprocess.run(["ip", "netns", "del", name], check=False, capture_output=True)

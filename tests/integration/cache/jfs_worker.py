@@ -23,7 +23,7 @@ def main() -> int:
     args = parser.parse_args()
     spec = load_spec(args.spec)
     dataset = spec.dataset()
-    out: dict[str, object] = {"pid": os.getpid(), "reads": []}
+    out: dict[str, object] = {"pid": os.getpid(), "netns": os.stat("/proc/self/ns/net").st_ino, "reads": []}
     with load_runtime(spec.runtimes[0], cache_dir=args.cache_dir, secrets=spec.secrets) as runtime:
         assert isinstance(runtime, JuiceFSRuntime)
         runtime.apply(dataset)
