@@ -457,6 +457,8 @@ class JuiceFSRuntime(CacheRuntime):
                 key = (namespace_dir.name, dataset_root.name)
                 with self._locked(*key):
                     record = self._record(*key) if key in known else None
+                    if record is not None and record.files is None:
+                        continue  # re-applied, not listed again yet: which files it wants is not known
                     wanted = {f.path for f in record.selected(None)} if record is not None else set()
                     for entry in sorted(dataset_root.rglob("*"), reverse=True):
                         rel = str(entry.relative_to(dataset_root))

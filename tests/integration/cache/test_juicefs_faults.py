@@ -138,3 +138,23 @@ def test_unmount_while_reading_is_a_mount_error_and_nothing_is_corrupted(
         thread.join(120)
         assert not thread.is_alive() and errors
         assert bytes(got) == source[: len(got)]
+
+
+def test_gc_removes_interrupted_imports_and_orphans_but_keeps_listed_files(
+    seaweed, redis: Redis, no_leftovers: Path
+) -> None:
+    spec, dataset, digest = _setup(no_leftovers, redis, seaweed.endpoint)
+    with _runtime(spec, no_leftovers / "node") as runtime:
+        runtime.prefetch(dataset)
+        root = runtime.mountpoint / "datasets"
+        leftover = root / "ml" / "llm" / ".weights.bin.ferry-tmp-deadnode-1"
+        leftover.write_bytes(b"x" * 100)  # an import that died half-way on some node
+        orphan = root / "old" / "gone" / "model.bin"
+        orphan.parent.mkdir(parents=True)
+        orphan.write_bytes(b"y" * 50)  # files of a dataset nobody declares any more
+        result = runtime.gc()
+        assert result.partials_removed == 1 and result.removed == ["old/gone/model.bin"]
+        assert result.freed_bytes == 150
+        assert not leftover.exists() and not (root / "old" / "gone").exists()
+        assert _sha(runtime, dataset, "weights.bin") == digest
+        assert runtime.status([dataset])[0].cached_bytes == SIZE + 8
