@@ -158,3 +158,18 @@ def test_gc_removes_interrupted_imports_and_orphans_but_keeps_listed_files(
         assert not leftover.exists() and not (root / "old" / "gone").exists()
         assert _sha(runtime, dataset, "weights.bin") == digest
         assert runtime.status([dataset])[0].cached_bytes == SIZE + 8
+
+
+def test_sqlite_metadata_single_node_and_a_volume_name_mismatch(seaweed, no_leftovers: Path) -> None:
+    src = no_leftovers / "origin"
+    src.mkdir()
+    (src / "a.bin").write_bytes(b"a" * 1000)
+    meta = f"sqlite3://{no_leftovers}/meta.db"
+    spec = fc.parse_spec(runtime_yaml("single", meta, f"{seaweed.endpoint}/jfs"))
+    dataset = fc.Dataset("small", "ml", [fc.Mount(f"local://{src}")])
+    with _runtime(spec, no_leftovers / "node") as runtime:
+        assert runtime.prefetch(dataset).cached_bytes == 1000
+    other = fc.parse_spec(runtime_yaml("another", meta, f"{seaweed.endpoint}/jfs"))
+    with _runtime(other, no_leftovers / "node") as runtime, pytest.raises(fc.VolumeError) as caught:
+        runtime.apply(dataset)
+    assert "holds volume 'single', not 'another'" in str(caught.value)
