@@ -438,7 +438,7 @@ def render(results: dict[str, list[float]], notes: dict[str, Any], size: int, ar
         "(page and block cache: the small hit counts are the blocks the kernel did not already hold). The embedded "
         "runtime reads the origin once per node; without a cache every consumer reads it.",
         "",
-        "Runtime vs raw `juicefs` (same mount flags): "
+        "Runtime vs raw `juicefs` (same cache flags): "
         + ", ".join(
             f"{label} {statistics.median(results[raw]) / statistics.median(results[ours]):.2f}x"
             for label, ours, raw in (
