@@ -41,7 +41,7 @@ from ferry.cache._jfs_plan import (
 if TYPE_CHECKING:  # the kernel loads when a volume is mounted, not when a model server imports ferry.cache
     from ferry._kernel import ManagedProcess
 
-__all__ = ["Mounted", "Volume", "fuse_available", "juicefs_tool", "mounted_at"]
+__all__ = ["Mounted", "Volume", "fuse_available", "juicefs_tool", "mount_entry", "mounted_at"]
 
 COMMAND_TIMEOUT = 120.0
 
@@ -57,18 +57,25 @@ def fuse_available() -> bool:
     return os.path.exists("/dev/fuse") and os.access("/dev/fuse", os.R_OK | os.W_OK) and os.geteuid() == 0
 
 
-def mounted_at(path: str) -> str | None:
-    """The file-system type mounted at ``path`` (from /proc/mounts), or None."""
+def mount_entry(path: str) -> tuple[str, str] | None:
+    """``(source, file-system type)`` of what is mounted at ``path`` (from /proc/mounts), or None."""
     real = os.path.realpath(path)
     try:
         text = Path("/proc/mounts").read_text()
     except OSError:
         return None
+    found = None
     for line in text.splitlines():
         parts = line.split()
         if len(parts) > 2 and parts[1].replace("\\040", " ") == real:
-            return parts[2]
-    return None
+            found = (parts[0], parts[2])  # the last one wins: mounts stack
+    return found
+
+
+def mounted_at(path: str) -> str | None:
+    """The file-system type mounted at ``path``, or None."""
+    entry = mount_entry(path)
+    return entry[1] if entry else None
 
 
 def _reachable(endpoint: tuple[str, int], timeout: float = 3.0) -> bool:
@@ -208,7 +215,14 @@ class Volume:
             raise error from None
 
     def attach(self, mountpoint: str) -> Mounted:
-        """An existing ``juicefs mount`` at ``mountpoint`` (left mounted at close)."""
+        """An existing ``juicefs mount`` of this volume at ``mountpoint`` (left mounted at close)."""
+        entry = mount_entry(mountpoint)
+        if entry != (f"JuiceFS:{self.cfg.name}", "fuse.juicefs"):
+            raise MountError(
+                f"{mountpoint} holds {entry[0] if entry else 'nothing'}, not JuiceFS volume {self.cfg.name}",
+                where=f"{self.cfg.where}, field spec.options.mountPath",
+                hint="point mountPath at this volume's mount, or at an empty directory for ferry to mount",
+            )
         return Mounted(self, None, mountpoint, None, owned=False)
 
 

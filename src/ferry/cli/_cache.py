@@ -297,11 +297,12 @@ def status_cmd(files: tuple[str, ...], cache_dir: str | None, output_format: str
 
 @cache.command("ls")
 @click.argument("dataset", required=False, metavar="[NAMESPACE/NAME]")
+@_file
 @_cache_dir
 @format_option()
-def ls_cmd(dataset: str | None, cache_dir: str | None, output_format: str) -> None:
-    """List the datasets in the cache, or the files of one."""
-    with _runtime(None, cache_dir) as runtime:
+def ls_cmd(dataset: str | None, files: tuple[str, ...], cache_dir: str | None, output_format: str) -> None:
+    """List the datasets in the cache, or the files of one (-f: the Runtime those files declare)."""
+    with _runtime(_spec(files) if files else None, cache_dir) as runtime:
         statuses = runtime.status()
     if dataset is not None:
         namespace, _, name = dataset.rpartition("/")
@@ -310,14 +311,14 @@ def ls_cmd(dataset: str | None, cache_dir: str | None, output_format: str) -> No
             from ferry.cache import DatasetError
 
             raise DatasetError(f"Dataset {dataset} is not in the cache", hint="see ferry cache ls")
-        files = statuses[0].files
+        listed = statuses[0].files
         if output_format == "json":
-            emit_json({"files": [f.to_dict() for f in files]})
+            emit_json({"files": [f.to_dict() for f in listed]})
             return
         from rich.table import Table
 
         table = Table("path", "size", "cached", "pinned")
-        for f in files:
+        for f in listed:
             table.add_row(f.path, _size(f.size), "yes" if f.cached else "no", "yes" if f.pinned else "")
         console().print(table)
         return

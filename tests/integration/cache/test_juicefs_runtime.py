@@ -94,6 +94,9 @@ def test_cli_apply_prefetch_status_load_gc(seaweed, redis: Redis, model, no_left
 
     text = run_cli(["cache", "status", "-f", str(spec), *cache])
     assert text.exit_code == 0 and "ml/llm" in text.stdout
+    files = run_cli(["cache", "ls", "ml/llm", "-f", str(spec), *cache, "--format", "json"])
+    assert files.exit_code == 0, files.stderr
+    assert sorted(f["path"] for f in json.loads(files.stdout)["files"]) == ["config.json", "model.safetensors"]
 
 
 def test_two_nodes_one_volume_import_once_read_from_store_then_local_cache(
@@ -184,3 +187,32 @@ def test_gateway_mode_without_fuse_imports_loads_and_shares(seaweed, redis: Redi
         assert again.origin_bytes == 0 and again.cached_bytes == size
         assert b.metrics().object_get_bytes >= path.stat().st_size
         assert b.gc(all_unpinned=True).used_bytes == 0
+
+
+def test_mount_path_is_shared_by_a_second_runtime_which_leaves_it_mounted(
+    seaweed, redis: Redis, model, no_leftovers: Path
+) -> None:
+    from ferry.cache._jfs_volume import mounted_at
+
+    prefix, path = model
+    tmp = no_leftovers
+    mount = tmp / "mnt"
+    mount.mkdir()
+    spec = fc.load_spec(_spec(tmp, seaweed, redis, prefix, extra_options={"mountPath": str(mount)}))
+    dataset = spec.dataset()
+    with fc.load_runtime(spec.runtimes[0], cache_dir=tmp / "node", secrets=spec.secrets) as owner:
+        owner.prefetch(dataset)
+        assert mounted_at(str(mount)) == "fuse.juicefs"
+        with fc.load_runtime(spec.runtimes[0], cache_dir=tmp / "node", secrets=spec.secrets) as consumer:
+            tensors = fc.load_safetensors(dataset, "model.safetensors", runtime=consumer)
+            assert set(tensors) == set(tensor_digests(path))
+            del tensors
+            assert consumer.metrics().hit_bytes > 0  # the shared mount's own counters (its .stats file)
+        assert mounted_at(str(mount)) == "fuse.juicefs"  # the consumer attached; it does not unmount
+        other = fc.parse_spec(
+            runtime_yaml("othervol", redis.url(2), f"{seaweed.endpoint}/jfs", extra_options={"mountPath": str(mount)})
+        )
+        wrong = fc.load_runtime(other.runtimes[0], cache_dir=tmp / "o", secrets=other.secrets)
+        with wrong, pytest.raises(fc.MountError, match="not JuiceFS volume othervol"):
+            wrong.apply(dataset)
+    assert mounted_at(str(mount)) is None
