@@ -61,10 +61,22 @@ def test_redis_restart_gives_a_clear_error_then_reads_resume_intact(seaweed, red
 
 
 def test_redis_down_before_start_names_the_metaurl(redis: Redis, no_leftovers: Path) -> None:
+    from ferry.testing import run_cli
+
     spec, dataset, _ = _setup(no_leftovers, redis, "http://127.0.0.1:9")
     redis.stop()
     with _runtime(spec, no_leftovers / "node") as runtime, pytest.raises(fc.MetadataEngineError, match="metaurl"):
         runtime.apply(dataset)
+    files = no_leftovers / "spec.yaml"
+    files.write_text(
+        runtime_yaml("cli", redis.url(), "http://127.0.0.1:9/jfs")
+        + f"---\napiVersion: cache.ferry.dev/v1alpha1\nkind: Dataset\nmetadata: {{name: llm, namespace: ml}}\n"
+        f"spec:\n  mounts:\n  - {{name: w, mountPoint: 'local://{no_leftovers / 'origin'}'}}\n"
+    )
+    result = run_cli(["cache", "status", "-f", str(files), "--cache-dir", str(no_leftovers / "cli")])
+    assert result.exit_code == 2 and "Traceback" not in result.stderr  # one line, exit 2 like every FerryError
+    assert f"the metadata engine at 127.0.0.1:{redis.port} is not answering" in result.stderr
+    assert len(result.stderr.strip().splitlines()) <= 3
 
 
 def test_s3_restart_cached_node_keeps_reading_cold_node_gets_a_clear_error(
