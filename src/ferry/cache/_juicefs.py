@@ -18,6 +18,7 @@ import json
 import os
 import time
 from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 
@@ -425,9 +426,12 @@ class JuiceFSRuntime(CacheRuntime):
             cached: dict[str, int] = {}
             if (gateway := self.gateway) is not None:
                 cached = gateway.cached(physical)
-            for f in record.files or () if record is not None and gateway is None else ():
-                if record is not None and record.is_imported(f):
-                    cached[f.path] = self.mounted.cached_bytes(self._path(physical, f), f.size)
+            elif record is not None:  # one `juicefs warmup --check` per file, a few at a time
+                held = [f for f in record.files or () if record.is_imported(f)]
+                jobs = [(self._path(physical, f), f.size) for f in held]
+                with ThreadPoolExecutor(max_workers=4, thread_name_prefix="ferry-jfs-check") as pool:
+                    counts = list(pool.map(self.mounted.cached_bytes, *zip(*jobs, strict=True))) if jobs else []
+                cached.update(zip((f.path for f in held), counts, strict=True))
             own = self._record(dataset.namespace, dataset.name) if ref else None
             out.append(
                 dataset_status(
