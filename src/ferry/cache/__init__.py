@@ -29,6 +29,10 @@ from ferry.cache._errors import (
     SafetensorsError,
 )
 from ferry.cache._fluid import render_fluid
+from ferry.cache._jfs_errors import JuiceFSError, MetadataEngineError, MountError, ObjectStoreError, VolumeError
+from ferry.cache._jfs_metrics import CacheMetrics
+from ferry.cache._jfs_state import JuiceFSDatasetStatus
+from ferry.cache._juicefs import JuiceFSRuntime
 from ferry.cache._loader import CacheReader, TensorStream
 from ferry.cache._model import (
     API_VERSION,
@@ -60,6 +64,7 @@ from ferry.cache._sigv4 import Credentials
 __all__ = [
     "API_VERSION",
     "RUNTIME_GROUP",
+    "CacheMetrics",
     "CacheReader",
     "CacheRuntime",
     "CachedFile",
@@ -77,8 +82,14 @@ __all__ = [
     "FileStatus",
     "GcResult",
     "IntegrityError",
+    "JuiceFSDatasetStatus",
+    "JuiceFSError",
+    "JuiceFSRuntime",
+    "MetadataEngineError",
     "Mount",
+    "MountError",
     "NotCachedError",
+    "ObjectStoreError",
     "OriginError",
     "PrefetchResult",
     "QuotaError",
@@ -91,6 +102,7 @@ __all__ = [
     "Spec",
     "TensorInfo",
     "TensorStream",
+    "VolumeError",
     "assess_cache",
     "get_runtime",
     "load_runtime",

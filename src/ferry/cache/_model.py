@@ -45,7 +45,17 @@ _DATASET_KEYS = {
     "sharedEncryptOptions",
 }
 _MOUNT_KEYS = {"mountPoint", "name", "path", "options", "encryptOptions", "readOnly", "shared", "files"}
-_RUNTIME_KEYS = {"type", "cacheDir", "quota", "concurrency", "chunkSize", "options", "mediumType", "replicas"}
+_RUNTIME_KEYS = {
+    "type",
+    "cacheDir",
+    "quota",
+    "concurrency",
+    "chunkSize",
+    "options",
+    "mediumType",
+    "replicas",
+    "encryptOptions",
+}
 _DATALOAD_KEYS = {"dataset", "target", "policy", "schedule", "loadMetadata", "options", "pin"}
 
 
@@ -197,6 +207,7 @@ class Runtime:
     chunk_size: int | None = None
     medium: str = "SSD"
     options: Mapping[str, str] = field(default_factory=dict)
+    encrypt_options: Sequence[EncryptOption] = ()  # credentials of an engine runtime (juicefs: metaurl, access-key)
 
 
 @dataclass(frozen=True)
@@ -429,6 +440,7 @@ def _runtime(obj: KubeObject) -> Runtime:
         chunk_size=_positive(obj, spec.get("chunkSize"), "spec", "chunkSize"),
         medium=medium,
         options=_strings(obj, spec.get("options"), "spec", "options"),
+        encrypt_options=tuple(_encrypt(obj, spec.get("encryptOptions"), "spec", "encryptOptions")),
     )
 
 

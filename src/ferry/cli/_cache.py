@@ -143,9 +143,9 @@ def apply_cmd(files: tuple[str, ...], cache_dir: str | None, no_list: bool, outp
 
 
 def _list_all(runtime: CacheRuntime, spec: Spec) -> list[Any]:
-    from ferry.cache import EmbeddedRuntime
+    from ferry.cache import EmbeddedRuntime, JuiceFSRuntime
 
-    if isinstance(runtime, EmbeddedRuntime):
+    if isinstance(runtime, (EmbeddedRuntime, JuiceFSRuntime)):
         for d in spec.datasets:
             runtime.files(d, refresh=d.reference is None)
     return runtime.status(list(spec.datasets))
@@ -214,9 +214,9 @@ def prefetch_cmd(
 
 
 def _planned(runtime: CacheRuntime, dataset: Any, load: Any) -> int:
-    from ferry.cache import EmbeddedRuntime
+    from ferry.cache import EmbeddedRuntime, JuiceFSRuntime
 
-    if not isinstance(runtime, EmbeddedRuntime):
+    if not isinstance(runtime, (EmbeddedRuntime, JuiceFSRuntime)):
         return 0
     _, rows = runtime.files(dataset, refresh=dataset.reference is None)
     return sum(r.size for r in rows if load is None or load.selects(r.path))
@@ -297,11 +297,12 @@ def status_cmd(files: tuple[str, ...], cache_dir: str | None, output_format: str
 
 @cache.command("ls")
 @click.argument("dataset", required=False, metavar="[NAMESPACE/NAME]")
+@_file
 @_cache_dir
 @format_option()
-def ls_cmd(dataset: str | None, cache_dir: str | None, output_format: str) -> None:
-    """List the datasets in the cache, or the files of one."""
-    with _runtime(None, cache_dir) as runtime:
+def ls_cmd(dataset: str | None, files: tuple[str, ...], cache_dir: str | None, output_format: str) -> None:
+    """List the datasets in the cache, or the files of one (-f: the Runtime those files declare)."""
+    with _runtime(_spec(files) if files else None, cache_dir) as runtime:
         statuses = runtime.status()
     if dataset is not None:
         namespace, _, name = dataset.rpartition("/")
@@ -310,14 +311,14 @@ def ls_cmd(dataset: str | None, cache_dir: str | None, output_format: str) -> No
             from ferry.cache import DatasetError
 
             raise DatasetError(f"Dataset {dataset} is not in the cache", hint="see ferry cache ls")
-        files = statuses[0].files
+        listed = statuses[0].files
         if output_format == "json":
-            emit_json({"files": [f.to_dict() for f in files]})
+            emit_json({"files": [f.to_dict() for f in listed]})
             return
         from rich.table import Table
 
         table = Table("path", "size", "cached", "pinned")
-        for f in files:
+        for f in listed:
             table.add_row(f.path, _size(f.size), "yes" if f.cached else "no", "yes" if f.pinned else "")
         console().print(table)
         return
@@ -339,19 +340,23 @@ def ls_cmd(dataset: str | None, cache_dir: str | None, output_format: str) -> No
 
 
 @cache.command("gc")
+@_file
 @_cache_dir
 @click.option("--all", "all_unpinned", is_flag=True, help="Remove every unpinned blob, not only what the quota needs.")
 @click.option("--target", default=None, metavar="SIZE", help="Evict least recently used blobs down to SIZE.")
 @format_option()
-def gc_cmd(cache_dir: str | None, all_unpinned: bool, target: str | None, output_format: str) -> None:
-    """Remove leftovers and orphans, and evict least recently used unpinned blobs down to the quota."""
+def gc_cmd(
+    files: tuple[str, ...], cache_dir: str | None, all_unpinned: bool, target: str | None, output_format: str
+) -> None:
+    """Remove leftovers and orphans, and evict least recently used unpinned blobs down to the quota (-f: the
+    Runtime those files declare, e.g. a juicefs one)."""
     from ferry.cache._units import parse_quantity
 
     try:
         target_bytes = parse_quantity(target) if target else None
     except ValueError as exc:
         raise UsageError(f"--target: {exc}") from None
-    with _runtime(None, cache_dir) as runtime:
+    with _runtime(_spec(files) if files else None, cache_dir) as runtime:
         result = runtime.gc(all_unpinned=all_unpinned, target_bytes=target_bytes)
     if output_format == "json":
         emit_json(result.to_dict())

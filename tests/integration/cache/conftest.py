@@ -144,3 +144,7 @@ def seaweed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Seaweed]:
     )
     with proc:
         yield store
+
+
+# The juicefs runtime's back ends (redis-server, a restartable SeaweedFS) and its no-leftovers guard.
+from jfs_support import netns, no_leftovers, own_weed, redis  # noqa: E402, F401

@@ -91,8 +91,8 @@ def test_unknown_runtime_type_and_registered_embedded(tmp_path: Path) -> None:
     assert fc.runtime_types()["embedded"] == "ferry.cache._embedded:EmbeddedRuntime"
     runtime = fc.load_runtime(fc.Runtime(), cache_dir=tmp_path / "c")
     assert isinstance(runtime, fc.EmbeddedRuntime)
-    with pytest.raises(fc.RuntimeNotFoundError, match="juicefs"):
-        fc.load_runtime(fc.Runtime(type="juicefs"), cache_dir=tmp_path / "c")
+    with pytest.raises(fc.RuntimeNotFoundError, match=r"nosuchengine.*registered: embedded, juicefs"):
+        fc.load_runtime(fc.Runtime(type="nosuchengine"), cache_dir=tmp_path / "c")
 
 
 def test_reference_to_an_unknown_dataset_is_a_clear_error(tmp_path: Path) -> None:

@@ -6,7 +6,7 @@ import itertools
 from datetime import datetime
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ferry.cache import CronSchedule, RetryPolicy, plan_chunks
@@ -15,6 +15,7 @@ from ferry.cache._units import format_bytes, parse_quantity
 MiB = 1024 * 1024
 
 
+@settings(deadline=None)  # a 5 GiB plan takes longer than 200 ms on a loaded 2-core machine
 @given(
     st.integers(0, 5 * 2**30), st.one_of(st.none(), st.integers(1, 64)), st.one_of(st.none(), st.integers(2**16, 2**26))
 )
