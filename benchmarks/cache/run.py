@@ -79,10 +79,18 @@ def namespace(name: str) -> Iterator[None]:
 
 
 def shape(rate_mbit: float | None) -> None:
+    """HTB on the namespace's loopback for the link's direction only: packets leaving the proxy's port (proxy →
+    client) share one class at ``rate_mbit``; everything else (requests, ACKs, and SeaweedFS's own internal
+    traffic — its S3 gateway, filer and volume server talk over this loopback too, several hops per byte) goes
+    unshaped. Shaping the whole loopback charged those internal hops to the link and capped it near 50 MB/s."""
     subprocess.run(["tc", "qdisc", "del", "dev", "lo", "root"], check=False, capture_output=True)
-    if rate_mbit:
-        sh("tc", "qdisc", "add", "dev", "lo", "root", "handle", "1:", "htb", "default", "10")
-        sh(
+    if not rate_mbit:
+        return
+    sh(*["tc", "qdisc", "add", "dev", "lo", "root", "handle", "1:", "htb", "default", "20"])
+    link = f"{rate_mbit:.0f}mbit"
+    sh(*f"tc class add dev lo parent 1: classid 1:10 htb rate {link} ceil {link} burst 1m cburst 1m".split())
+    sh(
+        *[
             "tc",
             "class",
             "add",
@@ -91,17 +99,19 @@ def shape(rate_mbit: float | None) -> None:
             "parent",
             "1:",
             "classid",
-            "1:10",
+            "1:20",
             "htb",
             "rate",
-            f"{rate_mbit:.0f}mbit",
+            "100gbit",
             "ceil",
-            f"{rate_mbit:.0f}mbit",
+            "100gbit",
             "burst",
-            "256k",
+            "4m",
             "cburst",
-            "256k",
-        )
+            "4m",
+        ]
+    )
+    sh(*f"tc filter add dev lo parent 1: protocol ip prio 1 u32 match ip sport {PROXY} 0xffff flowid 1:10".split())
 
 
 class Proc:
@@ -222,6 +232,8 @@ def main() -> None:
     parser.add_argument("--calibrate", action=argparse.BooleanOptionalAction, default=True)
     parser.add_argument("--contestants", default=",".join(COLD))
     parser.add_argument("--skip-loopback", action="store_true")
+    parser.add_argument("--skip-shared", action="store_true")
+    parser.add_argument("--probe-only", action="store_true", help="calibrate the link, print the probe, stop")
     parser.add_argument("--runai-python", default=None, help="a Python with runai-model-streamer[s3] (and torch)")
     parser.add_argument("--out", type=Path, default=Path("/tmp/ferry-cache-bench.md"))
     args = parser.parse_args()
@@ -307,6 +319,14 @@ def main() -> None:
             results["link"] = {"configured_mbit": args.link_mbit, "htb_mbit": rate, "probe_MBps": measured}
             one_conn = probe(PROXY, key, size, streams=1)
             results["link"]["one_connection_MBps"] = one_conn
+            results["load"] = [os.getloadavg()[0]]
+            if args.probe_only:
+                print(json.dumps(results["link"]), f"load {os.getloadavg()}", flush=True)
+                print("origin direct, shaped:", probe(WEED_S3, key, size), flush=True)
+                shape(None)
+                print("origin direct, unshaped:", probe(WEED_S3, key, size), flush=True)
+                print("proxy, unshaped:", probe(PROXY, key, size), flush=True)
+                return
             cold: dict[str, list[dict[str, Any]]] = {c: [] for c in contestants}
             warm: dict[str, list[dict[str, Any]]] = {"ferry-warm": [], "load_file-warm": []}
             for rep in range(args.reps):
@@ -327,31 +347,35 @@ def main() -> None:
                     shutil.rmtree(work, ignore_errors=True)
             results["runs"]["cold"] = cold
             results["runs"]["warm"] = warm
-            shared = tmp / "shared"
-            shared.mkdir()
-            stats(reset=True)
-            started = time.time()
-            argv = [
-                sys.executable,
-                str(HERE / "clients.py"),
-                "ferry",
-                "--endpoint",
-                f"http://127.0.0.1:{PROXY}",
-                "--key",
-                key,
-                "--work",
-                str(shared),
-                "--no-digest",
-            ]
-            consumers = [
-                subprocess.Popen(["taskset", "-c", "1", *argv, "--namespace", ns], stdout=subprocess.PIPE, text=True)
-                for ns in ("shop", "search", "ads", "support")
-            ]
-            outs = [json.loads((c.communicate(timeout=900)[0] or "{}").strip().splitlines()[-1]) for c in consumers]
-            results["runs"]["shared"] = {
-                "origin_bytes": stats()["down_bytes"],
-                "wall": max(o["t_done"] for o in outs) - started,
-            }
+            results["load"].append(os.getloadavg()[0])
+            if not args.skip_shared:
+                shared = tmp / "shared"
+                shared.mkdir()
+                stats(reset=True)
+                started = time.time()
+                argv = [
+                    sys.executable,
+                    str(HERE / "clients.py"),
+                    "ferry",
+                    "--endpoint",
+                    f"http://127.0.0.1:{PROXY}",
+                    "--key",
+                    key,
+                    "--work",
+                    str(shared),
+                    "--no-digest",
+                ]
+                consumers = [
+                    subprocess.Popen(
+                        ["taskset", "-c", "1", *argv, "--namespace", ns], stdout=subprocess.PIPE, text=True
+                    )
+                    for ns in ("shop", "search", "ads", "support")
+                ]
+                outs = [json.loads((c.communicate(timeout=900)[0] or "{}").strip().splitlines()[-1]) for c in consumers]
+                results["runs"]["shared"] = {
+                    "origin_bytes": stats()["down_bytes"],
+                    "wall": max(o["t_done"] for o in outs) - started,
+                }
             if not args.skip_loopback:
                 shape(None)
                 loop: dict[str, list[dict[str, Any]]] = {c: [] for c in contestants}
