@@ -22,6 +22,7 @@ from typing import Any  # noqa: E402
 # real consumer would import, nothing of the harness's.
 
 MiB = 1024 * 1024
+MARKS: dict[str, float] = {}
 
 
 class Args:
@@ -111,6 +112,7 @@ def run_ferry(args: Args) -> tuple[dict[str, Any], float | None]:
         dataset = fc.Dataset("bench", args.namespace, [fc.Mount("dataset://ml/bench")])
         runtime.apply(dataset)
     stream = fc.stream_safetensors(dataset, args.key.rsplit("/", 1)[1], runtime=runtime)
+    MARKS["t_header"] = time.time()  # the header is parsed: tensors' names, dtypes and shapes are known
     tensors: dict[str, Any] = {}
     first = None
     for name, array in stream:
@@ -271,6 +273,7 @@ def main() -> None:
         "maxrss_kib": rss,
         "tensors": len(tensors),
         "digest": None if args.no_digest else digest(tensors),
+        **MARKS,
     }
     print(json.dumps(out), flush=True)
 

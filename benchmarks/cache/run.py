@@ -13,6 +13,7 @@ unshaped loopback (client CPU-seconds per GiB). Everything it started is stopped
 from __future__ import annotations
 
 import argparse
+import compileall
 import contextlib
 import ctypes
 import http.client
@@ -23,7 +24,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -170,24 +170,31 @@ def put_object(key: str, path: Path) -> None:
 
 
 def probe(port: int, key: str, size: int, streams: int = 8) -> float:
-    """MB/s that ``streams`` plain range GETs into a reused buffer see (the link as TCP sees it)."""
+    """MB/s that ``streams`` plain range GETs see (the link as TCP sees it): curl processes on the clients' core,
+    bodies to /dev/null. Native clients, so that the probe measures the link and not the harness's own CPU (a
+    Python probe sharing a busy machine under-read the link and made the calibration raise the rate too far)."""
     part = -(-size // streams)
-
-    def one(i: int) -> None:
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
-        conn.request("GET", f"/models/{key}", headers={"Range": f"bytes={i * part}-{min(size, (i + 1) * part) - 1}"})
-        resp = conn.getresponse()
-        buf = bytearray(1 << 20)
-        while resp.readinto(buf):
-            pass
-        conn.close()
-
+    url = f"http://127.0.0.1:{port}/models/{key}"
     start = time.monotonic()
-    threads = [threading.Thread(target=one, args=(i,)) for i in range(streams)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    procs = [
+        subprocess.Popen(
+            [
+                "taskset",
+                "-c",
+                "1",
+                "curl",
+                "-sf",
+                "-o",
+                "/dev/null",
+                "-r",
+                f"{i * part}-{min(size, (i + 1) * part) - 1}",
+                url,
+            ]
+        )
+        for i in range(streams)
+    ]
+    if any(p.wait(600) for p in procs):
+        raise RuntimeError(f"probe: a plain GET of {url} failed")
     return size / (time.monotonic() - start) / 1e6
 
 
@@ -245,6 +252,9 @@ def main() -> None:
     if args.runai_python:
         PYTHONS["runai"] = args.runai_python
         contestants.append("runai")
+    # Contestants start as fresh interpreters: with PYTHONDONTWRITEBYTECODE set, a ferry module edited since the
+    # last bootstrap would be recompiled at every start and charged to ferry's start-up.
+    compileall.compile_dir(str(HERE.parents[1] / "src" / "ferry"), quiet=1)
     tmp = Path(tempfile.mkdtemp(prefix="ferry-cache-bench-", dir="/tmp"))
     procs: list[Proc] = []
     results: dict[str, Any] = {"size": size, "runs": {}, "machine": os.uname().release}
@@ -310,6 +320,8 @@ def main() -> None:
             target = args.link_mbit / 8
             measured = probe(PROXY, key, size)
             for _ in range(4 if args.calibrate else 0):
+                if measured < target * 0.985:  # best of two before raising the rate: a busy machine only slows it
+                    measured = max(measured, probe(PROXY, key, size))
                 if abs(measured - target) / target < 0.015:
                     break
                 # Never more than 20% above the configured rate: beyond that the probe is CPU-bound, not link-bound.
