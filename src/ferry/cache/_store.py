@@ -129,8 +129,9 @@ class Store:
             anchor.close()
 
     def __del__(self) -> None:
-        with contextlib.suppress(Exception):
-            self.close()
+        anchor, self._anchor = getattr(self, "_anchor", None), None  # no module globals: at exit they may be gone
+        if anchor is not None:
+            anchor.close()
 
     @contextlib.contextmanager
     def _db(self) -> Iterator[sqlite3.Connection]:
