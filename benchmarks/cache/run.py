@@ -198,6 +198,29 @@ def probe(port: int, key: str, size: int, streams: int = 8) -> float:
     return size / (time.monotonic() - start) / 1e6
 
 
+def steady_probe(port: int, key: str, streams: int = 8, warmup: float = 1.0, window: float = 5.0) -> float:
+    """MB/s of the link in steady state: ``streams`` plain GETs of the whole file (curl, clients' core), bytes counted
+    by the proxy over ``window`` seconds after ``warmup``. Unlike timing 8 range GETs to their end, no stream
+    finishes early and leaves the others unable to fill the link (50 MB/s each), so this is the link's rate, the
+    number to calibrate on."""
+    url = f"http://127.0.0.1:{port}/models/{key}"
+    procs = [
+        subprocess.Popen(["taskset", "-c", "1", "curl", "-s", "-o", "/dev/null", url], stderr=subprocess.DEVNULL)
+        for _ in range(streams)
+    ]
+    try:
+        time.sleep(warmup)
+        b0, t0 = stats()["down_bytes"], time.monotonic()
+        time.sleep(window)
+        b1, t1 = stats()["down_bytes"], time.monotonic()
+    finally:
+        for p in procs:
+            p.terminate()
+        for p in procs:
+            p.wait(30)
+    return (b1 - b0) / (t1 - t0) / 1e6
+
+
 def client(contestant: str, work: Path, endpoint_port: int, key: str, *extra: str) -> tuple[float, dict[str, Any]]:
     argv = [
         PYTHONS.get(contestant, sys.executable),
@@ -318,19 +341,22 @@ def main() -> None:
             rate = args.link_mbit
             shape(rate)
             target = args.link_mbit / 8
-            measured = probe(PROXY, key, size)
+            measured = steady_probe(PROXY, key)
+            best = (abs(measured - target), rate, measured)
             for _ in range(4 if args.calibrate else 0):
-                if measured < target * 0.985:  # best of two before raising the rate: a busy machine only slows it
-                    measured = max(measured, probe(PROXY, key, size))
-                if abs(measured - target) / target < 0.015:
+                if abs(measured - target) / target < 0.02:
                     break
                 # Never more than 20% above the configured rate: beyond that the probe is CPU-bound, not link-bound.
                 rate = min(args.link_mbit * 1.2, rate * target / measured)
                 shape(rate)
-                measured = probe(PROXY, key, size)
+                measured = steady_probe(PROXY, key)
+                best = min(best, (abs(measured - target), rate, measured))
+            if best[1] != rate:  # the probe is noisy on a shared machine: keep the rate that came closest
+                _, rate, measured = best
+                shape(rate)
             results["link"] = {"configured_mbit": args.link_mbit, "htb_mbit": rate, "probe_MBps": measured}
-            one_conn = probe(PROXY, key, size, streams=1)
-            results["link"]["one_connection_MBps"] = one_conn
+            results["link"]["whole_file_MBps"] = probe(PROXY, key, size)
+            results["link"]["one_connection_MBps"] = probe(PROXY, key, size, streams=1)
             results["load"] = [os.getloadavg()[0]]
             if args.probe_only:
                 print(json.dumps(results["link"]), f"load {os.getloadavg()}", flush=True)
@@ -415,8 +441,9 @@ def render(results: dict[str, Any], size: int, expected: str, file_sha: str, arg
     lines = [
         f"# ferry cache vs peers — {size} bytes ({gib:.3f} GiB), {args.reps} repetitions",
         "",
-        f"Link: {args.link_mbit:.0f} Mbit/s (HTB {link['htb_mbit']:.0f} Mbit/s, 8 plain GETs measured "
-        f"{link['probe_MBps']:.1f} MB/s; one connection {link['one_connection_MBps']:.1f} MB/s), "
+        f"Link: {args.link_mbit:.0f} Mbit/s (HTB {link['htb_mbit']:.0f} Mbit/s; 8 plain GETs measured "
+        f"{link['probe_MBps']:.1f} MB/s in steady state, {link.get('whole_file_MBps', 0):.1f} MB/s timing 8 range "
+        f"GETs of the file to their end; one connection {link['one_connection_MBps']:.1f} MB/s), "
         f"{args.conn_rate / 1e6:.0f} MB/s per connection, {args.first_byte * 1000:.0f} ms first byte. "
         f"Link limit {limit:.2f} s. File sha256 {file_sha[:16]}…",
         "",
