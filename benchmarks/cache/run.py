@@ -13,6 +13,7 @@ unshaped loopback (client CPU-seconds per GiB). Everything it started is stopped
 from __future__ import annotations
 
 import argparse
+import compileall
 import contextlib
 import ctypes
 import http.client
@@ -23,7 +24,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -38,7 +38,7 @@ CLONE_NEWNET = 0x40000000
 WEED_S3, PROXY, STATS = 8333, 8000, 8001
 COLD = ["ferry", "obstore", "boto3", "s5cmd", "hf_transfer"]
 LABELS = {
-    "ferry": "ferry cache (embedded runtime, 16 x 16 MiB ranged GETs, tensors from the cache map)",
+    "ferry": "ferry cache (embedded runtime, 16 GETs in flight, 512 KiB–16 MiB ramp, tensors from the cache map)",
     "obstore": "obstore get_range_async, 16 MiB chunks, 16 in flight + numpy views",
     "boto3": "boto3 download_file, TransferConfig(max_concurrency=8), 8 MiB parts + load_file",
     "s5cmd": "s5cmd cp -c 16 -p 16 + load_file",
@@ -79,10 +79,18 @@ def namespace(name: str) -> Iterator[None]:
 
 
 def shape(rate_mbit: float | None) -> None:
+    """HTB on the namespace's loopback for the link's direction only: packets leaving the proxy's port (proxy →
+    client) share one class at ``rate_mbit``; everything else (requests, ACKs, and SeaweedFS's own internal
+    traffic — its S3 gateway, filer and volume server talk over this loopback too, several hops per byte) goes
+    unshaped. Shaping the whole loopback charged those internal hops to the link and capped it near 50 MB/s."""
     subprocess.run(["tc", "qdisc", "del", "dev", "lo", "root"], check=False, capture_output=True)
-    if rate_mbit:
-        sh("tc", "qdisc", "add", "dev", "lo", "root", "handle", "1:", "htb", "default", "10")
-        sh(
+    if not rate_mbit:
+        return
+    sh(*["tc", "qdisc", "add", "dev", "lo", "root", "handle", "1:", "htb", "default", "20"])
+    link = f"{rate_mbit:.0f}mbit"
+    sh(*f"tc class add dev lo parent 1: classid 1:10 htb rate {link} ceil {link} burst 1m cburst 1m".split())
+    sh(
+        *[
             "tc",
             "class",
             "add",
@@ -91,17 +99,19 @@ def shape(rate_mbit: float | None) -> None:
             "parent",
             "1:",
             "classid",
-            "1:10",
+            "1:20",
             "htb",
             "rate",
-            f"{rate_mbit:.0f}mbit",
+            "100gbit",
             "ceil",
-            f"{rate_mbit:.0f}mbit",
+            "100gbit",
             "burst",
-            "256k",
+            "4m",
             "cburst",
-            "256k",
-        )
+            "4m",
+        ]
+    )
+    sh(*f"tc filter add dev lo parent 1: protocol ip prio 1 u32 match ip sport {PROXY} 0xffff flowid 1:10".split())
 
 
 class Proc:
@@ -160,25 +170,55 @@ def put_object(key: str, path: Path) -> None:
 
 
 def probe(port: int, key: str, size: int, streams: int = 8) -> float:
-    """MB/s that ``streams`` plain range GETs into a reused buffer see (the link as TCP sees it)."""
+    """MB/s that ``streams`` plain range GETs see (the link as TCP sees it): curl processes on the clients' core,
+    bodies to /dev/null. Native clients, so that the probe measures the link and not the harness's own CPU (a
+    Python probe sharing a busy machine under-read the link and made the calibration raise the rate too far)."""
     part = -(-size // streams)
-
-    def one(i: int) -> None:
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
-        conn.request("GET", f"/models/{key}", headers={"Range": f"bytes={i * part}-{min(size, (i + 1) * part) - 1}"})
-        resp = conn.getresponse()
-        buf = bytearray(1 << 20)
-        while resp.readinto(buf):
-            pass
-        conn.close()
-
+    url = f"http://127.0.0.1:{port}/models/{key}"
     start = time.monotonic()
-    threads = [threading.Thread(target=one, args=(i,)) for i in range(streams)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    procs = [
+        subprocess.Popen(
+            [
+                "taskset",
+                "-c",
+                "1",
+                "curl",
+                "-sf",
+                "-o",
+                "/dev/null",
+                "-r",
+                f"{i * part}-{min(size, (i + 1) * part) - 1}",
+                url,
+            ]
+        )
+        for i in range(streams)
+    ]
+    if any(p.wait(600) for p in procs):
+        raise RuntimeError(f"probe: a plain GET of {url} failed")
     return size / (time.monotonic() - start) / 1e6
+
+
+def steady_probe(port: int, key: str, streams: int = 8, warmup: float = 1.0, window: float = 5.0) -> float:
+    """MB/s of the link in steady state: ``streams`` plain GETs of the whole file (curl, clients' core), bytes counted
+    by the proxy over ``window`` seconds after ``warmup``. Unlike timing 8 range GETs to their end, no stream
+    finishes early and leaves the others unable to fill the link (50 MB/s each), so this is the link's rate, the
+    number to calibrate on."""
+    url = f"http://127.0.0.1:{port}/models/{key}"
+    procs = [
+        subprocess.Popen(["taskset", "-c", "1", "curl", "-s", "-o", "/dev/null", url], stderr=subprocess.DEVNULL)
+        for _ in range(streams)
+    ]
+    try:
+        time.sleep(warmup)
+        b0, t0 = stats()["down_bytes"], time.monotonic()
+        time.sleep(window)
+        b1, t1 = stats()["down_bytes"], time.monotonic()
+    finally:
+        for p in procs:
+            p.terminate()
+        for p in procs:
+            p.wait(30)
+    return (b1 - b0) / (t1 - t0) / 1e6
 
 
 def client(contestant: str, work: Path, endpoint_port: int, key: str, *extra: str) -> tuple[float, dict[str, Any]]:
@@ -222,6 +262,8 @@ def main() -> None:
     parser.add_argument("--calibrate", action=argparse.BooleanOptionalAction, default=True)
     parser.add_argument("--contestants", default=",".join(COLD))
     parser.add_argument("--skip-loopback", action="store_true")
+    parser.add_argument("--skip-shared", action="store_true")
+    parser.add_argument("--probe-only", action="store_true", help="calibrate the link, print the probe, stop")
     parser.add_argument("--runai-python", default=None, help="a Python with runai-model-streamer[s3] (and torch)")
     parser.add_argument("--out", type=Path, default=Path("/tmp/ferry-cache-bench.md"))
     args = parser.parse_args()
@@ -233,6 +275,9 @@ def main() -> None:
     if args.runai_python:
         PYTHONS["runai"] = args.runai_python
         contestants.append("runai")
+    # Contestants start as fresh interpreters: with PYTHONDONTWRITEBYTECODE set, a ferry module edited since the
+    # last bootstrap would be recompiled at every start and charged to ferry's start-up.
+    compileall.compile_dir(str(HERE.parents[1] / "src" / "ferry"), quiet=1)
     tmp = Path(tempfile.mkdtemp(prefix="ferry-cache-bench-", dir="/tmp"))
     procs: list[Proc] = []
     results: dict[str, Any] = {"size": size, "runs": {}, "machine": os.uname().release}
@@ -296,17 +341,30 @@ def main() -> None:
             rate = args.link_mbit
             shape(rate)
             target = args.link_mbit / 8
-            measured = probe(PROXY, key, size)
+            measured = steady_probe(PROXY, key)
+            best = (abs(measured - target), rate, measured)
             for _ in range(4 if args.calibrate else 0):
-                if abs(measured - target) / target < 0.015:
+                if abs(measured - target) / target < 0.02:
                     break
                 # Never more than 20% above the configured rate: beyond that the probe is CPU-bound, not link-bound.
                 rate = min(args.link_mbit * 1.2, rate * target / measured)
                 shape(rate)
-                measured = probe(PROXY, key, size)
+                measured = steady_probe(PROXY, key)
+                best = min(best, (abs(measured - target), rate, measured))
+            if best[1] != rate:  # the probe is noisy on a shared machine: keep the rate that came closest
+                _, rate, measured = best
+                shape(rate)
             results["link"] = {"configured_mbit": args.link_mbit, "htb_mbit": rate, "probe_MBps": measured}
-            one_conn = probe(PROXY, key, size, streams=1)
-            results["link"]["one_connection_MBps"] = one_conn
+            results["link"]["whole_file_MBps"] = probe(PROXY, key, size)
+            results["link"]["one_connection_MBps"] = probe(PROXY, key, size, streams=1)
+            results["load"] = [os.getloadavg()[0]]
+            if args.probe_only:
+                print(json.dumps(results["link"]), f"load {os.getloadavg()}", flush=True)
+                print("origin direct, shaped:", probe(WEED_S3, key, size), flush=True)
+                shape(None)
+                print("origin direct, unshaped:", probe(WEED_S3, key, size), flush=True)
+                print("proxy, unshaped:", probe(PROXY, key, size), flush=True)
+                return
             cold: dict[str, list[dict[str, Any]]] = {c: [] for c in contestants}
             warm: dict[str, list[dict[str, Any]]] = {"ferry-warm": [], "load_file-warm": []}
             for rep in range(args.reps):
@@ -327,31 +385,35 @@ def main() -> None:
                     shutil.rmtree(work, ignore_errors=True)
             results["runs"]["cold"] = cold
             results["runs"]["warm"] = warm
-            shared = tmp / "shared"
-            shared.mkdir()
-            stats(reset=True)
-            started = time.time()
-            argv = [
-                sys.executable,
-                str(HERE / "clients.py"),
-                "ferry",
-                "--endpoint",
-                f"http://127.0.0.1:{PROXY}",
-                "--key",
-                key,
-                "--work",
-                str(shared),
-                "--no-digest",
-            ]
-            consumers = [
-                subprocess.Popen(["taskset", "-c", "1", *argv, "--namespace", ns], stdout=subprocess.PIPE, text=True)
-                for ns in ("shop", "search", "ads", "support")
-            ]
-            outs = [json.loads((c.communicate(timeout=900)[0] or "{}").strip().splitlines()[-1]) for c in consumers]
-            results["runs"]["shared"] = {
-                "origin_bytes": stats()["down_bytes"],
-                "wall": max(o["t_done"] for o in outs) - started,
-            }
+            results["load"].append(os.getloadavg()[0])
+            if not args.skip_shared:
+                shared = tmp / "shared"
+                shared.mkdir()
+                stats(reset=True)
+                started = time.time()
+                argv = [
+                    sys.executable,
+                    str(HERE / "clients.py"),
+                    "ferry",
+                    "--endpoint",
+                    f"http://127.0.0.1:{PROXY}",
+                    "--key",
+                    key,
+                    "--work",
+                    str(shared),
+                    "--no-digest",
+                ]
+                consumers = [
+                    subprocess.Popen(
+                        ["taskset", "-c", "1", *argv, "--namespace", ns], stdout=subprocess.PIPE, text=True
+                    )
+                    for ns in ("shop", "search", "ads", "support")
+                ]
+                outs = [json.loads((c.communicate(timeout=900)[0] or "{}").strip().splitlines()[-1]) for c in consumers]
+                results["runs"]["shared"] = {
+                    "origin_bytes": stats()["down_bytes"],
+                    "wall": max(o["t_done"] for o in outs) - started,
+                }
             if not args.skip_loopback:
                 shape(None)
                 loop: dict[str, list[dict[str, Any]]] = {c: [] for c in contestants}
@@ -379,8 +441,9 @@ def render(results: dict[str, Any], size: int, expected: str, file_sha: str, arg
     lines = [
         f"# ferry cache vs peers — {size} bytes ({gib:.3f} GiB), {args.reps} repetitions",
         "",
-        f"Link: {args.link_mbit:.0f} Mbit/s (HTB {link['htb_mbit']:.0f} Mbit/s, 8 plain GETs measured "
-        f"{link['probe_MBps']:.1f} MB/s; one connection {link['one_connection_MBps']:.1f} MB/s), "
+        f"Link: {args.link_mbit:.0f} Mbit/s (HTB {link['htb_mbit']:.0f} Mbit/s; 8 plain GETs measured "
+        f"{link['probe_MBps']:.1f} MB/s in steady state, {link.get('whole_file_MBps', 0):.1f} MB/s timing 8 range "
+        f"GETs of the file to their end; one connection {link['one_connection_MBps']:.1f} MB/s), "
         f"{args.conn_rate / 1e6:.0f} MB/s per connection, {args.first_byte * 1000:.0f} ms first byte. "
         f"Link limit {limit:.2f} s. File sha256 {file_sha[:16]}…",
         "",
@@ -449,7 +512,9 @@ def render(results: dict[str, Any], size: int, expected: str, file_sha: str, arg
             )
     lines += [
         "",
-        f"Load average at the end: {os.getloadavg()[0]:.2f} (the machine is shared; see the notes in docs/cache.md).",
+        "Load average (1 min) after calibration, after the cold and warm runs, at the end: "
+        + ", ".join(f"{x:.2f}" for x in [*results.get("load", []), os.getloadavg()[0]])
+        + " (2 cores, shared with other engineers' work).",
     ]
     return "\n".join(lines) + "\n"
 

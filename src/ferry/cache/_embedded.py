@@ -16,8 +16,8 @@ from typing import Any
 from ferry.cache._engine import Engine, Ready, Transfer
 from ferry.cache._errors import DatasetError, NotCachedError
 from ferry.cache._model import DataLoad, Dataset, Runtime, Secret
-from ferry.cache._origin import Origin, RemoteFile, origin_for
 from ferry.cache._plan import RetryPolicy
+from ferry.cache._remote import Origin, RemoteFile
 from ferry.cache._runtime import (
     CachedFile,
     CacheRuntime,
@@ -65,6 +65,7 @@ class EmbeddedRuntime(CacheRuntime):
         for origin in self._origins.values():
             origin.close()
         self._origins.clear()
+        self.store.close()
 
     # declarations ----------------------------------------------------------------------------------------------
     def apply(self, dataset: Dataset) -> None:
@@ -112,6 +113,8 @@ class EmbeddedRuntime(CacheRuntime):
     def _origin(self, dataset: Dataset, index: int) -> Origin:
         key = (dataset.key, index)
         if key not in self._origins:
+            from ferry.cache._origin import origin_for  # the HTTP stack loads only when an origin is needed
+
             self._origins[key] = origin_for(dataset.mounts[index], dataset.namespace, self.secrets, env=self.env)
         return self._origins[key]
 

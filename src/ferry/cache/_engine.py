@@ -16,8 +16,6 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
-import hashlib
-import json
 import mmap
 import os
 import threading
@@ -27,9 +25,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ferry.cache._errors import FetchError, IntegrityError, QuotaError
-from ferry.cache._origin import Origin, RemoteFile, RetryableError
 from ferry.cache._plan import ChunkPlan, RetryPolicy, plan_chunks
+from ferry.cache._remote import Origin, RemoteFile, RetryableError
 from ferry.cache._store import Store
+
+# hashlib and json are imported where a fetch needs them: a process that only maps warm blobs never loads them.
 
 __all__ = ["Engine", "Ready", "Transfer"]
 
@@ -97,11 +97,14 @@ class Transfer:
 
     # setup -----------------------------------------------------------------------------------------------------
     def _journal_header(self) -> str:
+        import json
+
         return json.dumps(
             {
                 "size": self.size,
                 "chunk": self.plan.chunk_size,
-                "head": [self.plan.head_chunk, self.plan.head_count],
+                "ramp": self.plan.ramp,
+                "count": self.plan.count,
                 "etag": self.file.etag,
                 "source": self.file.source,
             },
@@ -235,6 +238,8 @@ class Transfer:
 
     # completion ------------------------------------------------------------------------------------------------
     def _hash(self) -> str:
+        import hashlib
+
         digest = hashlib.sha256()
         assert self._view is not None or self.size == 0
         for index in range(self.plan.count):
@@ -250,6 +255,8 @@ class Transfer:
         return digest.hexdigest()
 
     def _finish(self) -> None:
+        import hashlib
+
         try:
             digest = self._hash() if self.file.sha256 and self.size else None
             with self._cond:

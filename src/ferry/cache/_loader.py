@@ -133,6 +133,8 @@ class TensorStream:
             self._map = mmap.mmap(self._fd, size, flags=flags, prot=mmap.PROT_READ)
             self._readonly = False
         os.close(self._fd)
+        if framework == "numpy":  # while the first bytes are on their way (a cold load), not after they are in
+            require("numpy", extra="cache", feature="loading safetensors as numpy arrays")
         handle.wait(0, 8)
         try:
             length = header_length(bytes(self._map[:8]))

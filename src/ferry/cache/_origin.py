@@ -10,15 +10,13 @@ byte than httpx or aiohttp, whose per-chunk Python objects dominate at hundreds 
 
 from __future__ import annotations
 
-import hashlib
 import http.client
 import json
 import os
 import re
 import threading
-from abc import ABC, abstractmethod
+from abc import abstractmethod
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import quote, urljoin, urlsplit
@@ -26,6 +24,7 @@ from urllib.parse import quote, urljoin, urlsplit
 from ferry.cache._credentials import bearer_token, s3_credentials
 from ferry.cache._errors import DatasetError, IntegrityError, OriginError
 from ferry.cache._model import Mount, Secret
+from ferry.cache._remote import Origin, RemoteFile, RetryableError
 from ferry.cache._sigv4 import Credentials, sign
 
 __all__ = ["HttpOrigin", "LocalOrigin", "Origin", "RemoteFile", "RetryableError", "S3Origin", "origin_for"]
@@ -33,55 +32,6 @@ __all__ = ["HttpOrigin", "LocalOrigin", "Origin", "RemoteFile", "RetryableError"
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 _RANGE = re.compile(r"bytes (\d+)-(\d+)/(\d+|\*)")
 USER_AGENT = "ferry-cache/1"
-
-
-class RetryableError(Exception):
-    """A failure worth another try (5xx, reset, timeout, short read); carries how many bytes did arrive."""
-
-    def __init__(self, message: str, received: int = 0) -> None:
-        super().__init__(message)
-        self.received = received
-
-
-@dataclass(frozen=True)
-class RemoteFile:
-    """A file at an origin: its path inside the mount, size, ETag and sha256 (when the origin or dataset says)."""
-
-    path: str
-    size: int
-    etag: str | None
-    sha256: str | None
-    source: str
-
-    @property
-    def identity(self) -> str:
-        """What names the file's content: its sha256 when known, else source + size + ETag."""
-        if self.sha256:
-            return "sha256-" + self.sha256
-        key = f"{self.source}\0{self.size}\0{self.etag or ''}"
-        return "o-" + hashlib.sha256(key.encode()).hexdigest()[:40]
-
-
-class Origin(ABC):
-    """A source of files. Implementations are thread-safe: the engine calls :meth:`read_into` from many threads."""
-
-    @abstractmethod
-    def list_files(self) -> list[RemoteFile]:
-        """Every file of the mount."""
-
-    @abstractmethod
-    def read_into(self, file: RemoteFile, start: int, view: memoryview, progress: Callable[[int], None]) -> None:
-        """Fill ``view`` with the file's bytes from ``start``; report arriving bytes to ``progress``.
-
-        Raises :class:`RetryableError` (with the bytes that did arrive) for transient failures, :class:`OriginError`
-        or :class:`IntegrityError` for the rest.
-        """
-
-    def close(self) -> None:  # noqa: B027 - optional hook
-        """Drop pooled connections."""
-
-    def release_thread(self) -> None:  # noqa: B027 - optional hook
-        """Drop the calling thread's connections (a worker thread is about to end)."""
 
 
 class _Pool:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import bisect
+from dataclasses import dataclass, field
 
 __all__ = ["ChunkPlan", "RetryPolicy", "plan_chunks"]
 
@@ -10,44 +11,64 @@ MiB = 1024 * 1024
 DEFAULT_MAX_CONCURRENCY = 16
 MIN_CHUNK = 1 * MiB
 MAX_CHUNK = 64 * MiB
+RAMP_MIN = 256 * 1024
+
+
+def _ramp(size: int, chunk_size: int, concurrency: int, smallest: int) -> tuple[int, ...]:
+    """Range boundaries that grow with the offset and shrink towards the end: a range starting at ``x`` is
+    ``min(x, size - x) / concurrency`` bytes (a multiple of ``smallest``, between ``smallest`` and ``chunk_size``).
+
+    Workers take ranges in file order, so the bytes before ``x`` are complete about ``2 x / link`` after the start
+    (the file's head — a safetensors header and its first tensors — arrives at the whole link's rate, not one
+    connection's), and the last ranges are small, so no connection is left alone with a big tail.
+    """
+    offsets = [0]
+    x = 0
+    while x < size:
+        step = min(chunk_size, x // concurrency, (size - x) // concurrency)
+        x += max(smallest, step - step % smallest)
+        if size - x < smallest:  # no sliver of a range at the end
+            x = size
+        offsets.append(x)
+    return tuple(offsets)
 
 
 @dataclass(frozen=True)
 class ChunkPlan:
-    """A file of ``size`` bytes in ranges, ``concurrency`` at once: ``head_count`` small ranges of ``head_chunk``
-    bytes first (so the file's beginning — a safetensors header and first tensors — arrives at the whole link's
-    rate, not one connection's), then ranges of ``chunk_size`` (the last may be shorter)."""
+    """A file of ``size`` bytes in ranges, ``concurrency`` at once. Uniform ranges of ``chunk_size`` (the last may
+    be shorter), or, when ``ramp`` is set, ranges that start at ``ramp`` bytes, grow to ``chunk_size`` and shrink
+    again towards the end of the file (see :func:`_ramp`)."""
 
     size: int
     chunk_size: int
     concurrency: int
-    head_chunk: int = 0
-    head_count: int = 0
+    ramp: int = 0
+    _offsets: tuple[int, ...] = field(init=False, repr=False, compare=False, default=())
 
-    @property
-    def _head_end(self) -> int:
-        return min(self.size, self.head_chunk * self.head_count)
+    def __post_init__(self) -> None:
+        if self.ramp:
+            object.__setattr__(self, "_offsets", _ramp(self.size, self.chunk_size, self.concurrency, self.ramp))
 
     @property
     def count(self) -> int:
         if not self.size:
             return 0
-        head = -(-self._head_end // self.head_chunk) if self.head_count else 0
-        return head + -(-(self.size - self._head_end) // self.chunk_size)
+        if self.ramp:
+            return len(self._offsets) - 1
+        return -(-self.size // self.chunk_size)
 
     def bounds(self, index: int) -> tuple[int, int]:
         """``[start, end)`` of chunk ``index``."""
-        if index < self.head_count:
-            start = index * self.head_chunk
-            return start, min(self._head_end, start + self.head_chunk)
-        start = self._head_end + (index - self.head_count) * self.chunk_size
+        if self.ramp:
+            return self._offsets[index], self._offsets[index + 1]
+        start = index * self.chunk_size
         return start, min(self.size, start + self.chunk_size)
 
     def index_of(self, offset: int) -> int:
         """The chunk that holds byte ``offset``."""
-        if offset < self._head_end:
-            return offset // self.head_chunk
-        return self.head_count + (offset - self._head_end) // self.chunk_size
+        if self.ramp:
+            return bisect.bisect_right(self._offsets, offset) - 1
+        return offset // self.chunk_size
 
     def covering(self, start: int, end: int) -> range:
         """The chunk indexes that hold bytes ``[start, end)``."""
@@ -59,11 +80,13 @@ class ChunkPlan:
 def plan_chunks(size: int, *, concurrency: int | None = None, chunk_size: int | None = None) -> ChunkPlan:
     """The plan for one file; ``None`` picks adaptive defaults.
 
-    Defaults: ranges of 16 MiB for big files (the size object stores and SeaweedFS's 4 MiB chunking like: enough
-    bytes in flight to cover the link's bandwidth-delay product with 16 connections), shrinking for small files
-    so that every connection gets work (at least 1 MiB, in 1 MiB steps), and as many connections as there are
-    chunks up to 16. When the chunk size is adaptive and the file spans many rounds, the first chunk's bytes go
-    out as one small range per connection (16 x 1 MiB), so that they arrive first and at the full link rate.
+    Defaults: ranges of up to 16 MiB for big files (the size object stores and SeaweedFS's 4 MiB chunking like:
+    enough bytes in flight to cover the link's bandwidth-delay product with 16 connections), shrinking for small
+    files so that every connection gets work (at least 1 MiB, in 1 MiB steps), and as many connections as there
+    are chunks up to 16. When the chunk size is adaptive and the file spans more than one round, the ranges
+    ramp: from ``chunk_size / (2 concurrency)`` (at least 256 KiB; 512 KiB for big files) at the start of the
+    file, growing with the offset to 16 MiB, and shrinking again over the last part, so the head arrives first at
+    the full link rate and the tail finishes on every connection at once.
     """
     if size < 0:
         raise ValueError("size must be non-negative")
@@ -78,9 +101,8 @@ def plan_chunks(size: int, *, concurrency: int | None = None, chunk_size: int | 
     if concurrency is None:
         concurrency = min(DEFAULT_MAX_CONCURRENCY, chunks)
     concurrency = max(1, min(concurrency, chunks))
-    if adaptive and concurrency > 1 and size >= 4 * concurrency * chunk_size:
-        head_chunk = max(256 * 1024, chunk_size // concurrency)
-        return ChunkPlan(size, chunk_size, concurrency, head_chunk, chunk_size // head_chunk)
+    if adaptive and concurrency > 1 and size > concurrency * chunk_size:
+        return ChunkPlan(size, chunk_size, concurrency, ramp=max(RAMP_MIN, chunk_size // (2 * concurrency)))
     return ChunkPlan(size, chunk_size, concurrency)
 
 

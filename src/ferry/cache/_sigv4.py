@@ -6,8 +6,6 @@ strings, and botocore would add a quarter-second of import time and per-request 
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -15,7 +13,9 @@ from urllib.parse import quote
 
 __all__ = ["EMPTY_SHA256", "Credentials", "sign"]
 
-EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
+EMPTY_SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"  # sha256 of no bytes
+# hashlib and hmac (OpenSSL) are imported by the functions that sign: importing ferry.cache to read a warm cache
+# never loads them.
 UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD"
 
 
@@ -30,6 +30,9 @@ class Credentials:
 
 
 def _hmac(key: bytes, text: str) -> bytes:
+    import hashlib
+    import hmac
+
     return hmac.new(key, text.encode("utf-8"), hashlib.sha256).digest()
 
 
@@ -55,6 +58,9 @@ def sign(
 
     ``path`` is the already-encoded request path; ``now`` must be UTC.
     """
+    import hashlib
+    import hmac
+
     amz_date = now.strftime("%Y%m%dT%H%M%SZ")
     day = amz_date[:8]
     out = {k.lower(): v.strip() for k, v in (headers or {}).items()}

@@ -45,6 +45,7 @@ CREATE TABLE IF NOT EXISTS files (
 CREATE INDEX IF NOT EXISTS files_blob ON files (blob);
 CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT);
 """
+_SCHEMA_VERSION = 1
 
 
 def default_cache_dir() -> Path:
@@ -95,21 +96,42 @@ class Store:
 
     def __init__(self, root: str | os.PathLike[str], *, quota: int | None = None) -> None:
         self.root = Path(root)
-        self.quota = quota
         for sub in ("blobs", "partial", "locks"):
             (self.root / sub).mkdir(parents=True, exist_ok=True)
-        db = sqlite3.connect(self.root / "meta.sqlite", timeout=30.0, isolation_level=None)
-        try:
-            db.execute("PRAGMA journal_mode=WAL")
-            db.executescript(_SCHEMA)
-        finally:
-            db.close()
-        with self._db() as db:
-            if quota is not None:
+        # Held open for the store's life and never used for queries: with it, the short connections below are
+        # never the last one to close, so closing them does not checkpoint and delete the WAL (fsyncs) each time.
+        self._anchor: sqlite3.Connection | None = sqlite3.connect(
+            self.root / "meta.sqlite", timeout=30.0, isolation_level=None, check_same_thread=False
+        )
+        if self._anchor.execute("PRAGMA user_version").fetchone()[0] != _SCHEMA_VERSION:
+            self._anchor.execute("PRAGMA journal_mode=WAL")  # persistent: set once, with the schema
+            self._anchor.executescript(_SCHEMA)
+            self._anchor.execute(f"PRAGMA user_version={_SCHEMA_VERSION}")
+        self._quota: int | None = quota
+        self._quota_known = quota is not None
+        if quota is not None:
+            with self._db() as db:
                 db.execute("INSERT OR REPLACE INTO settings VALUES ('quota', ?)", (str(quota),))
-            else:
+
+    @property
+    def quota(self) -> int | None:
+        """The byte quota: as given, else as a previous process set it (read once, when first asked)."""
+        if not self._quota_known:
+            with self._read() as db:
                 row = db.execute("SELECT value FROM settings WHERE key='quota'").fetchone()
-                self.quota = int(row[0]) if row else None
+            self._quota, self._quota_known = (int(row[0]) if row else None), True
+        return self._quota
+
+    def close(self) -> None:
+        """Close the store's database handle (the store stays usable: later calls open their own)."""
+        anchor, self._anchor = self._anchor, None
+        if anchor is not None:
+            anchor.close()
+
+    def __del__(self) -> None:
+        anchor, self._anchor = getattr(self, "_anchor", None), None  # no module globals: at exit they may be gone
+        if anchor is not None:
+            anchor.close()
 
     @contextlib.contextmanager
     def _db(self) -> Iterator[sqlite3.Connection]:
@@ -123,6 +145,17 @@ class Store:
             with contextlib.suppress(sqlite3.Error):
                 db.execute("ROLLBACK")
             raise
+        finally:
+            db.close()
+
+    @contextlib.contextmanager
+    def _read(self) -> Iterator[sqlite3.Connection]:
+        """A connection for reads: a deferred transaction, so readers never take the write lock."""
+        db = sqlite3.connect(self.root / "meta.sqlite", timeout=30.0, isolation_level=None)
+        try:
+            db.execute("BEGIN")
+            yield db
+            db.execute("COMMIT")
         finally:
             db.close()
 
@@ -174,7 +207,7 @@ class Store:
 
     def blobs_has(self, blob: str) -> bool:
         """True when the blob has a metadata record."""
-        with self._db() as db:
+        with self._read() as db:
             return db.execute("SELECT 1 FROM blobs WHERE id=?", (blob,)).fetchone() is not None
 
     def touch(self, blob: str) -> None:
@@ -182,7 +215,7 @@ class Store:
             db.execute("UPDATE blobs SET last_access=? WHERE id=?", (time.time(), blob))
 
     def blobs(self) -> list[BlobInfo]:
-        with self._db() as db:
+        with self._read() as db:
             rows = db.execute("SELECT id, size, sha256, pinned, last_access, source FROM blobs ORDER BY last_access")
             return [BlobInfo(r[0], r[1], r[2], bool(r[3]), r[4], r[5]) for r in rows.fetchall()]
 
@@ -191,7 +224,7 @@ class Store:
             db.executemany("UPDATE blobs SET pinned=? WHERE id=?", [(int(pinned), b) for b in blobs])
 
     def used_bytes(self) -> int:
-        with self._db() as db:
+        with self._read() as db:
             used = db.execute("SELECT COALESCE(SUM(size), 0) FROM blobs").fetchone()[0]
         for p in (self.root / "partial").iterdir():
             if not p.name.endswith(".journal"):
@@ -245,12 +278,12 @@ class Store:
             )
 
     def dataset_manifest(self, namespace: str, name: str) -> dict[str, Any] | None:
-        with self._db() as db:
+        with self._read() as db:
             row = db.execute("SELECT manifest FROM datasets WHERE namespace=? AND name=?", (namespace, name)).fetchone()
         return json.loads(row[0]) if row else None
 
     def dataset_keys(self) -> list[tuple[str, str]]:
-        with self._db() as db:
+        with self._read() as db:
             return [(r[0], r[1]) for r in db.execute("SELECT namespace, name FROM datasets ORDER BY 1, 2").fetchall()]
 
     def delete_dataset(self, namespace: str, name: str) -> None:
@@ -263,7 +296,7 @@ class Store:
             db.execute("UPDATE datasets SET last_error=? WHERE namespace=? AND name=?", (error, namespace, name))
 
     def dataset_error(self, namespace: str, name: str) -> str | None:
-        with self._db() as db:
+        with self._read() as db:
             row = db.execute(
                 "SELECT last_error FROM datasets WHERE namespace=? AND name=?", (namespace, name)
             ).fetchone()
@@ -279,7 +312,7 @@ class Store:
 
     def files(self, namespace: str, name: str) -> list[FileRow] | None:
         """The dataset's files as last listed, or None when it was never listed."""
-        with self._db() as db:
+        with self._read() as db:
             rows = db.execute(
                 "SELECT path, mount, size, etag, sha256, source, blob, last_error FROM files "
                 "WHERE namespace=? AND name=? ORDER BY path",
@@ -297,5 +330,5 @@ class Store:
             )
 
     def referenced_blobs(self) -> set[str]:
-        with self._db() as db:
+        with self._read() as db:
             return {r[0] for r in db.execute("SELECT DISTINCT blob FROM files").fetchall()}

@@ -15,7 +15,7 @@ from ferry.cache._units import format_bytes, parse_quantity
 MiB = 1024 * 1024
 
 
-@settings(deadline=None)  # a 5 GiB plan takes longer than 200 ms on a loaded 2-core machine
+@settings(deadline=None)  # tens of thousands of chunks: timing depends on how busy the machine is, never the result
 @given(
     st.integers(0, 5 * 2**30), st.one_of(st.none(), st.integers(1, 64)), st.one_of(st.none(), st.integers(2**16, 2**26))
 )
@@ -32,11 +32,12 @@ def test_chunks_tile_the_file(size: int, concurrency: int | None, chunk: int | N
     assert plan.concurrency <= plan.count
 
 
+@settings(deadline=None)
 @given(st.integers(1, 10**6), st.integers(1, 2**20).map(lambda c: max(c, 1024)), st.data())
 def test_covering_is_exactly_the_chunks_that_hold_the_range(size: int, chunk: int, data: st.DataObject) -> None:
     plan = plan_chunks(size, chunk_size=chunk)
     if data.draw(st.booleans()):  # a plan with small head chunks
-        plan = type(plan)(size, chunk, plan.concurrency, max(1, chunk // 4), 4)
+        plan = type(plan)(size, chunk, plan.concurrency, ramp=max(1, chunk // 4))
     start = data.draw(st.integers(0, size - 1))
     end = data.draw(st.integers(start + 1, size))
     chunks = plan.covering(start, end)
@@ -46,13 +47,21 @@ def test_covering_is_exactly_the_chunks_that_hold_the_range(size: int, chunk: in
 
 
 def test_adaptive_defaults() -> None:
-    big = plan_chunks(2**30)
-    assert (big.chunk_size, big.concurrency, big.head_chunk, big.head_count) == (16 * MiB, 16, MiB, 16)
-    assert big.bounds(0) == (0, MiB) and big.bounds(16) == (16 * MiB, 32 * MiB) and big.count == 16 + 63
-    assert list(big.covering(0, 16 * MiB + 1)) == list(range(17))
-    assert plan_chunks(2**30, chunk_size=16 * MiB).head_count == 0  # an explicit chunk size is taken as given
+    big = plan_chunks(2**30 + 4096)
+    assert (big.chunk_size, big.concurrency, big.ramp) == (16 * MiB, 16, 512 * 1024)
+    sizes = [e - s for s, e in (big.bounds(i) for i in range(big.count))]
+    # The head ramps up from 512 KiB: the first 16 MiB come as 32 ranges, so 16 connections share them.
+    assert sizes[:32] == [512 * 1024] * 32 and big.index_of(16 * MiB) == 32
+    assert (
+        max(sizes) == 16 * MiB and sizes == sorted(sizes[: sizes.index(max(sizes))]) + sizes[sizes.index(max(sizes)) :]
+    )
+    assert sizes[-1] >= 512 * 1024 and sizes[-2] == 512 * 1024  # the tail shrinks again, without a sliver
+    assert 150 < big.count < 250
+    assert list(big.covering(0, 16 * MiB + 1)) == list(range(33))
+    assert plan_chunks(2**30, chunk_size=16 * MiB).ramp == 0  # an explicit chunk size is taken as given
+    assert plan_chunks(2**30, chunk_size=16 * MiB).count == 64
     small = plan_chunks(6 * MiB)
-    assert small.chunk_size == MiB and small.concurrency == 6
+    assert small.chunk_size == MiB and small.concurrency == 6 and small.ramp == 0
     assert plan_chunks(100).count == 1
     assert plan_chunks(2**30, concurrency=4).chunk_size == 16 * MiB
     with pytest.raises(ValueError):
