@@ -36,5 +36,6 @@ def test_all_matches_public_names(name: str) -> None:
         and (not callable(v) or str(getattr(v, "__module__", "")).startswith("ferry"))
         and not isinstance(v, __future__._Feature)
     }
-    assert exported <= set(vars(module)), f"{name}.__all__ names missing attributes"
+    missing = {n for n in exported if not hasattr(module, n)}  # hasattr: lazily imported names (PEP 562) count
+    assert not missing, f"{name}.__all__ names missing attributes: {missing}"
     assert public <= exported, f"{name} has public names outside __all__: {public - exported}"

@@ -13,6 +13,8 @@ prefetch it with parallel ranged GETs, and load safetensors straight from the ca
 Runtimes plug in through the ``ferry.cache.runtimes`` entry-point group (see :class:`CacheRuntime`).
 """
 
+import typing as _typing
+
 from ferry.cache._api import get_runtime, load_safetensors, load_spec, prefetch, stream_safetensors
 from ferry.cache._api import open as open  # noqa: A004 - ferry.cache.open is the documented name
 from ferry.cache._cron import CronSchedule
@@ -32,7 +34,6 @@ from ferry.cache._fluid import render_fluid
 from ferry.cache._jfs_errors import JuiceFSError, MetadataEngineError, MountError, ObjectStoreError, VolumeError
 from ferry.cache._jfs_metrics import CacheMetrics
 from ferry.cache._jfs_state import JuiceFSDatasetStatus
-from ferry.cache._juicefs import JuiceFSRuntime
 from ferry.cache._loader import CacheReader, TensorStream
 from ferry.cache._model import (
     API_VERSION,
@@ -117,3 +118,16 @@ __all__ = [
     "runtime_types",
     "stream_safetensors",
 ]
+
+if _typing.TYPE_CHECKING:
+    from ferry.cache._juicefs import JuiceFSRuntime
+
+
+def __getattr__(name: str) -> _typing.Any:
+    # The JuiceFS runtime pulls in the fetch machinery (HTTP, S3 signing, hashlib); a warm embedded load never needs
+    # it, so it is imported on first use.
+    if name == "JuiceFSRuntime":
+        from ferry.cache._juicefs import JuiceFSRuntime
+
+        return JuiceFSRuntime
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -32,6 +31,8 @@ def dns_label(*parts: str) -> str:
     text = re.sub(r"-{2,}", "-", text).strip("-") or "ferry"
     if len(text) <= 63:
         return text
+    import hashlib  # here, not at the top: `import ferry.cache` stays free of hashlib (warm loads)
+
     digest = hashlib.sha256(text.encode()).hexdigest()[:8]
     return f"{text[:54].rstrip('-')}-{digest}"
 
