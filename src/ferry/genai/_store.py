@@ -106,8 +106,14 @@ _quote = json.encoder.encode_basestring_ascii
 
 def _encode_span(span: Span, resources: dict[int, tuple[Any, str]]) -> str:
     """``_encode(span.to_dict())``, the same text, built with the spans' shared resource encoded once per request."""
-    ints = (span.kind, span.start_ns, span.end_ns, span.status_code)
-    if span.events or span.links or any(type(i) is not int for i in ints):
+    if (
+        span.events
+        or span.links
+        or type(span.kind) is not int
+        or type(span.start_ns) is not int
+        or type(span.end_ns) is not int
+        or type(span.status_code) is not int
+    ):
         return _encode(span.to_dict())
     cached = resources.get(id(span.resource))
     if cached is None or cached[0] is not span.resource:
@@ -166,7 +172,8 @@ class TraceStore:
     def prepare(self, batch: Batch) -> Batch:
         """Normalise, add event-described spans, and drop content unless kept (pure; no write)."""
         spans = normalize_spans(annotate_attempt_errors(batch.spans, batch.logs) if batch.logs else batch.spans)
-        spans += normalize_spans(spans_from_events(spans, batch.logs))
+        if batch.logs or any(s.events for s in spans):  # without either, no event describes a span
+            spans += normalize_spans(spans_from_events(spans, batch.logs))
         logs = list(batch.logs)
         if not self.keep_content:
             spans = [_strip_span(s) for s in spans]
