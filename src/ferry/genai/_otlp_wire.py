@@ -313,8 +313,10 @@ def _status(buf: bytes, pos: int, end: int) -> tuple[int, str]:
 
 
 _PAIRS: dict[bytes, tuple[str, Any]] = {}
-"""Decoded attributes by their encoded ``KeyValue`` (bounded: cleared when full; immutable values only)."""
+"""Decoded attributes by their encoded ``KeyValue`` (cleared when full; immutable values only)."""
 _PAIRS_MAX = 4096
+_PAIR_MAX_BYTES = 256
+"""Only short attributes are cached (ids, names, models, counts), so the cache stays under a few MB."""
 _IMMUTABLE = frozenset({str, int, float, bool, type(None)})
 
 _NEW = object.__new__
@@ -354,6 +356,10 @@ def _span(
             else:
                 start, pos = _length(buf, pos + 1, end)
             if tag == 0x4A:  # attributes: the same KeyValue bytes recur across spans, so they are decoded once
+                if pos - start > _PAIR_MAX_BYTES:
+                    key, value = _pair(buf, start, pos)
+                    attrs[key] = value
+                    continue
                 raw = buf[start:pos]
                 pair = cache.get(raw)
                 if pair is None:

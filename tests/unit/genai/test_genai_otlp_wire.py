@@ -291,3 +291,17 @@ def test_doubles_and_big_integers_round_trip() -> None:
     (span,), _, _ = decode_trace_request(_wrap(_IDS + _field(9, 2, kv) + _field(9, 2, big)))
     assert span.attributes == {"d": 2.5, "i": -(2**63)}
     assert struct.pack("<d", span.attributes["d"]) == struct.pack("<d", 2.5)
+
+
+def test_the_attribute_cache_stays_bounded() -> None:
+    from ferry.genai import _otlp_wire
+
+    long_value = KeyValue(key="big", value=AnyValue(string_value="x" * 10_000)).SerializeToString()
+    (span,), _, _ = decode_trace_request(_wrap(_IDS + _field(9, 2, long_value)))
+    assert span.attributes == {"big": "x" * 10_000}
+    assert long_value not in _otlp_wire._PAIRS  # long values are decoded, not kept
+    for n in range(_otlp_wire._PAIRS_MAX + 10):
+        short = KeyValue(key="n", value=AnyValue(int_value=n)).SerializeToString()
+        (span,), _, _ = decode_trace_request(_wrap(_IDS + _field(9, 2, short)))
+        assert span.attributes == {"n": n}
+        assert len(_otlp_wire._PAIRS) <= _otlp_wire._PAIRS_MAX
