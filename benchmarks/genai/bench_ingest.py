@@ -4,7 +4,8 @@ with retention on (RSS sampled while far more spans arrive than retention keeps)
     .venv/bin/python benchmarks/genai/bench_ingest.py [--spans 200000] [--batch 1000] [--clients 2] [--max-spans 50000]
 
 The request bodies are encoded before the clock starts (as an exporter's batch would be); each client keeps one
-HTTP/1.1 connection open. Numbers depend on the machine's load: run it on a quiet machine.
+HTTP/1.1 connection open. Numbers depend on the machine's load: run it on a quiet machine. ``server_cpu_us_per_span``
+(the server's user + system CPU time per span) moves far less with the load than the throughput does.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
+import os
 import sys
 import tempfile
 import threading
@@ -61,6 +63,12 @@ def rss_kb(pid: int) -> int:
     return 0
 
 
+def cpu_s(pid: int) -> float:
+    """CPU seconds (user + system) the process has used: a per-span cost that the machine's load barely moves."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def calibration_s() -> float:
     """Seconds for an empty 3,000,000-iteration loop: how busy this machine is (about 0.05 s when idle)."""
     start = time.perf_counter()
@@ -98,6 +106,7 @@ def main() -> None:
                 conn.close()
 
             threads = [threading.Thread(target=client, args=(bodies[i :: args.clients],)) for i in range(args.clients)]
+            cpu_start = cpu_s(server.pid)
             start = time.perf_counter()
             for t in threads:
                 t.start()
@@ -105,6 +114,7 @@ def main() -> None:
                 samples.append(rss_kb(server.pid))
                 time.sleep(0.1)
             elapsed = time.perf_counter() - start
+            server_cpu = cpu_s(server.pid) - cpu_start
             rss_end = rss_kb(server.pid)
             db_bytes = sum(f.stat().st_size for f in Path(tmp).iterdir())
     print(json.dumps({
@@ -115,6 +125,7 @@ def main() -> None:
         "clients": args.clients,
         "seconds": round(elapsed, 3),
         "spans_per_s": round(args.spans / elapsed),
+        "server_cpu_us_per_span": round(server_cpu / args.spans * 1e6, 1),
         "target_spans_per_s": 20_000,
         "errors": len(errors),
         "retention_max_spans": args.max_spans,

@@ -211,12 +211,20 @@ def import_(
 @click.option("--port", default=4318, show_default=True, help="Port (OTLP/HTTP's default is 4318; 0 picks one).")
 @click.option("--max-body", default=64 * 1024 * 1024, show_default=True, help="Request size limit in bytes.")
 @click.option("--prices", "prices_path", type=click.Path(), help="Price table for cost in the web view.")
+@click.option(
+    "--max-pending",
+    default=8,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Export requests in progress at once; more are answered 503 with Retry-After.",
+)
 @_with_store_options
 def serve(
     host: str,
     port: int,
     max_body: int,
     prices_path: str | None,
+    max_pending: int,
     db: str,
     keep_content: bool,
     max_spans: int,
@@ -231,7 +239,9 @@ def serve(
 
     store = _store(db, keep_content, max_spans, max_age)
     try:
-        receiver = OTLPReceiver(store, host=host, port=port, max_body=max_body, prices=_prices(prices_path))
+        receiver = OTLPReceiver(
+            store, host=host, port=port, max_body=max_body, prices=_prices(prices_path), max_pending=max_pending
+        )
     except OSError as exc:
         store.close()
         raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror or exc}", hint="pick another --port") from exc

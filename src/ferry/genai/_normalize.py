@@ -71,11 +71,20 @@ _TRACELOOP_KINDS = {"tool": "execute_tool", "agent": "invoke_agent", "workflow":
 _OPENINFERENCE_KINDS = {"LLM": "chat", "TOOL": "execute_tool", "AGENT": "invoke_agent", "EMBEDDING": "embeddings"}
 
 
+_RENAMED = frozenset(_RENAMES)
+
+
+def _renames_needed(attrs: Mapping[str, Any]) -> bool:
+    """Whether :func:`normalize_attributes` changes anything (a cheap test; the common answer is no)."""
+    if not _RENAMED.isdisjoint(attrs) or attrs.get("gen_ai.provider.name") in _PROVIDERS:
+        return True
+    # One substring search over all keys instead of a startswith per key (a hit is re-checked exactly).
+    return "\ngen_ai.openai." in "\n" + "\n".join(attrs) and any(k.startswith("gen_ai.openai.") for k in attrs)
+
+
 def normalize_attributes(attrs: Mapping[str, Any]) -> dict[str, Any]:
     """Current names for renamed attributes (a value under the current name wins)."""
-    if not any(k in _RENAMES or k.startswith("gen_ai.openai.") for k in attrs) and (
-        attrs.get("gen_ai.provider.name") not in _PROVIDERS
-    ):
+    if not _renames_needed(attrs):
         return dict(attrs)
     out: dict[str, Any] = {}
     for key, value in attrs.items():
@@ -168,9 +177,24 @@ def _claude_code(span: Span, attrs: dict[str, Any]) -> tuple[str, dict[str, Any]
     return name, attrs
 
 
+def _tool_arguments(attrs: Mapping[str, Any]) -> Any:
+    return attrs.get("gen_ai.tool.call.arguments", attrs.get("tool_parameters", attrs.get("tool_input")))
+
+
 def normalize_span(span: Span) -> Span:
     """The span under the current conventions; returns ``span`` itself when nothing changes."""
-    attrs = normalize_attributes(span.attributes)
+    current = span.attributes
+    op = current.get("gen_ai.operation.name")
+    if (
+        op is not None
+        and not span.events
+        and (op != "execute_tool" or ARGUMENTS_DIGEST in current or _tool_arguments(current) in (None, ""))
+        and (span.status_code != STATUS_UNSET or "error.type" not in current)
+        and not span.name.startswith("claude_code.")
+        and not _renames_needed(current)
+    ):
+        return span  # already under the current conventions (what the full path below concludes, found cheaply)
+    attrs = normalize_attributes(current)
     name = span.name
     if name.startswith("claude_code."):
         name, attrs = _claude_code(span, attrs)
@@ -179,7 +203,7 @@ def normalize_span(span: Span) -> Span:
         if op is not None:
             attrs["gen_ai.operation.name"] = op
     if attrs.get("gen_ai.operation.name") == "execute_tool" and ARGUMENTS_DIGEST not in attrs:
-        args = attrs.get("gen_ai.tool.call.arguments", attrs.get("tool_parameters", attrs.get("tool_input")))
+        args = _tool_arguments(attrs)
         if args not in (None, ""):
             attrs[ARGUMENTS_DIGEST] = arguments_digest(args)
     attempts = [e.time_ns for e in span.events if e.name == "gen_ai.request.attempt"]

@@ -6,6 +6,10 @@ transaction, so a bad payload leaves nothing behind: 400 with the reason (a ``go
 encoding), 413 above the size limit (checked before and after decompression), 415 for another content type, 503 with
 ``Retry-After`` while the store is busy. Spans without valid ids are rejected and reported in ``partial_success``.
 
+Back-pressure: at most ``max_pending`` export requests are held at once (read, decoded or waiting for the store);
+one more is answered 503 with ``Retry-After`` (OTLP's retryable "server overloaded") after its body is drained in
+small chunks, so memory stays bounded however many exporters connect. A 200 always means the data is committed.
+
 ``GET /`` is the web view; ``/api/traces`` and ``/api/traces/{id}`` feed it.
 """
 
@@ -28,9 +32,11 @@ from ferry.genai._pricing import PriceTable
 from ferry.genai._store import TraceStore
 from ferry.genai._web import PAGE
 
-__all__ = ["DEFAULT_MAX_BODY", "OTLPReceiver"]
+__all__ = ["DEFAULT_MAX_BODY", "DEFAULT_MAX_PENDING", "OTLPReceiver"]
 
 DEFAULT_MAX_BODY = 64 * 1024 * 1024
+DEFAULT_MAX_PENDING = 8
+_DRAIN_CHUNK = 64 * 1024
 _RPC_INVALID_ARGUMENT = 3
 _RPC_RESOURCE_EXHAUSTED = 8
 _RPC_UNAVAILABLE = 14
@@ -57,6 +63,7 @@ class OTLPReceiver:
         host, port: where to listen (port 0 picks a free one; read :attr:`port` after :meth:`start`).
         max_body: the request size limit in bytes, after decompression.
         prices: the price table the web view uses for cost.
+        max_pending: how many export requests may be in progress at once; more are answered 503 + Retry-After.
     """
 
     def __init__(
@@ -67,10 +74,16 @@ class OTLPReceiver:
         port: int = 4318,
         max_body: int = DEFAULT_MAX_BODY,
         prices: PriceTable | None = None,
+        max_pending: int = DEFAULT_MAX_PENDING,
     ) -> None:
+        if max_pending < 1:
+            raise ValueError(f"max_pending must be at least 1, not {max_pending}")
         self.store = store
         self.max_body = max_body
         self.prices = prices
+        self.max_pending = max_pending
+        self._pending = 0
+        self._pending_lock = threading.Lock()
         receiver = self
 
         class Handler(_Handler):
@@ -108,6 +121,22 @@ class OTLPReceiver:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+    @property
+    def pending(self) -> int:
+        """Export requests in progress now (read, decoded or waiting for the store)."""
+        return self._pending
+
+    def _admit(self) -> bool:
+        with self._pending_lock:
+            if self._pending >= self.max_pending:
+                return False
+            self._pending += 1
+            return True
+
+    def _release(self) -> None:
+        with self._pending_lock:
+            self._pending -= 1
 
     def decode(self, signal: str, content_type: str, body: bytes) -> Batch:
         if content_type == "application/x-protobuf":
@@ -191,12 +220,22 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             self._error(413, _RPC_RESOURCE_EXHAUSTED, f"body of {length} bytes exceeds the limit of {limit}", json_body)
             return
-        body = self.rfile.read(length)
+        owner = self.owner
+        if not owner._admit():
+            while length > 0:  # drained, not held: the connection stays usable and memory bounded
+                chunk = self.rfile.read(min(length, _DRAIN_CHUNK))
+                if not chunk:
+                    break
+                length -= len(chunk)
+            message = f"the receiver is at capacity ({owner.max_pending} requests in progress); retry later"
+            self._error(503, _RPC_UNAVAILABLE, message, json_body, **{"Retry-After": "1"})
+            return
         try:
+            body = self.rfile.read(length)
             if (self.headers.get("Content-Encoding") or "").lower() == "gzip":
                 body = _gunzip(body, limit)
-            batch = self.owner.decode(signal, content_type, body)
-            self.owner.store.ingest(batch)
+            batch = owner.decode(signal, content_type, body)
+            owner.store.ingest(batch)
         except PayloadTooLargeError as exc:
             self._error(413, _RPC_RESOURCE_EXHAUSTED, exc.message, json_body)
             return
@@ -206,6 +245,8 @@ class _Handler(BaseHTTPRequestHandler):
         except StoreError as exc:
             self._error(503, _RPC_UNAVAILABLE, str(exc), json_body, **{"Retry-After": "1"})
             return
+        finally:
+            owner._release()
         message = "; ".join(batch.errors[:5])
         if json_body:
             payload: dict[str, Any] = {}

@@ -19,7 +19,7 @@ from typing import Any
 
 from ferry.genai._content import CONTENT_EVENT_NAMES, strip_content
 from ferry.genai._errors import StoreError
-from ferry.genai._model import Batch, LogRecord, MetricPoint, Span
+from ferry.genai._model import KIND_INTERNAL, STATUS_UNSET, Batch, LogRecord, MetricPoint, Span, SpanEvent
 from ferry.genai._normalize import annotate_attempt_errors, event_name, normalize_spans, spans_from_events
 
 __all__ = ["Retention", "TraceStore", "TraceSummary"]
@@ -105,20 +105,64 @@ _quote = json.encoder.encode_basestring_ascii
 
 
 def _encode_span(span: Span, resources: dict[int, tuple[Any, str]]) -> str:
-    """``_encode(span.to_dict())``, the same text, built with the spans' shared resource encoded once per request."""
-    ints = (span.kind, span.start_ns, span.end_ns, span.status_code)
-    if span.events or span.links or any(type(i) is not int for i in ints):
-        return _encode(span.to_dict())
+    """The span's ``data`` column: what the row's other columns do not already hold, as compact JSON.
+
+    Ids, name and times live in their own columns, so ``data`` carries only the kind, attributes, resource and scope,
+    plus status, events and links when set. The shared resource is encoded once per request.
+    """
+    if span.events or span.links or type(span.kind) is not int or type(span.status_code) is not int:
+        data: dict[str, Any] = {"kind": span.kind, "attributes": dict(span.attributes)}
+        if span.status_code or span.status_message:
+            data["status_code"] = span.status_code
+            data["status_message"] = span.status_message
+        if span.events:
+            data["events"] = [
+                {"name": e.name, "time_ns": e.time_ns, "attributes": dict(e.attributes)} for e in span.events
+            ]
+        if span.links:
+            data["links"] = [{"trace_id": t, "span_id": s} for t, s in span.links]
+        data["resource"] = dict(span.resource)
+        data["scope"] = span.scope
+        return _encode(data)
     cached = resources.get(id(span.resource))
     if cached is None or cached[0] is not span.resource:
         cached = (span.resource, _encode(dict(span.resource)))
         resources[id(span.resource)] = cached
+    attributes = span.attributes
+    status = (
+        f',"status_code":{span.status_code},"status_message":{_quote(span.status_message)}'
+        if span.status_code or span.status_message
+        else ""
+    )
     return (
-        f'{{"trace_id":{_quote(span.trace_id)},"span_id":{_quote(span.span_id)},'
-        f'"parent_id":{_quote(span.parent_id)},"name":{_quote(span.name)},"kind":{span.kind},'
-        f'"start_ns":{span.start_ns},"end_ns":{span.end_ns},"status_code":{span.status_code},'
-        f'"status_message":{_quote(span.status_message)},"attributes":{_encode(dict(span.attributes))},'
-        f'"events":[],"links":[],"resource":{cached[1]},"scope":{_quote(span.scope)}}}'
+        f'{{"kind":{span.kind},"attributes":{_encode(attributes if type(attributes) is dict else dict(attributes))}'
+        f'{status},"resource":{cached[1]},"scope":{_quote(span.scope)}}}'
+    )
+
+
+_SPAN_COLUMNS = "trace_id, span_id, parent_id, name, start_ns, end_ns, data"
+
+
+def _span_from_row(trace_id: str, span_id: str, parent_id: str, name: str, start: int, end: int, data: str) -> Span:
+    """A span from its row (``data`` written by :func:`_encode_span`, or a whole span as earlier versions wrote)."""
+    d = json.loads(data)
+    return Span(
+        trace_id=trace_id,
+        span_id=span_id,
+        parent_id=parent_id,
+        name=name,
+        start_ns=int(start),
+        end_ns=int(end),
+        kind=int(d.get("kind", KIND_INTERNAL)),
+        attributes=d.get("attributes", {}),
+        status_code=int(d.get("status_code", STATUS_UNSET)),
+        status_message=d.get("status_message", ""),
+        events=tuple(
+            SpanEvent(e["name"], int(e["time_ns"]), dict(e.get("attributes", {}))) for e in d.get("events", ())
+        ),
+        links=tuple((link["trace_id"], link["span_id"]) for link in d.get("links", ())),
+        resource=d.get("resource", {}),
+        scope=d.get("scope", ""),
     )
 
 
@@ -166,7 +210,8 @@ class TraceStore:
     def prepare(self, batch: Batch) -> Batch:
         """Normalise, add event-described spans, and drop content unless kept (pure; no write)."""
         spans = normalize_spans(annotate_attempt_errors(batch.spans, batch.logs) if batch.logs else batch.spans)
-        spans += normalize_spans(spans_from_events(spans, batch.logs))
+        if batch.logs or any(s.events for s in spans):  # without either, no event describes a span
+            spans += normalize_spans(spans_from_events(spans, batch.logs))
         logs = list(batch.logs)
         if not self.keep_content:
             spans = [_strip_span(s) for s in spans]
@@ -271,14 +316,14 @@ class TraceStore:
     def spans(self, trace_id: str) -> list[Span]:
         with self._lock:
             rows = self._db.execute(
-                "SELECT data FROM spans WHERE trace_id = ? ORDER BY start_ns", (trace_id,)
+                f"SELECT {_SPAN_COLUMNS} FROM spans WHERE trace_id = ? ORDER BY start_ns", (trace_id,)
             ).fetchall()
-        return [Span.from_dict(json.loads(row[0])) for row in rows]
+        return [_span_from_row(*row) for row in rows]
 
     def all_spans(self, trace_ids: Sequence[str] | None = None) -> list[Span]:
         with self._lock:
-            rows = self._db.execute("SELECT data FROM spans ORDER BY trace_id, start_ns").fetchall()
-        spans = [Span.from_dict(json.loads(row[0])) for row in rows]
+            rows = self._db.execute(f"SELECT {_SPAN_COLUMNS} FROM spans ORDER BY trace_id, start_ns").fetchall()
+        spans = [_span_from_row(*row) for row in rows]
         if trace_ids is not None:
             wanted = set(trace_ids)
             spans = [s for s in spans if s.trace_id in wanted]

@@ -66,7 +66,8 @@ def test_opt_in_span_and_event_sends_content(tmp_path: Path) -> None:
 def test_retry_loop_of_the_agent_is_the_answer(tmp_path: Path) -> None:
     from ferry.genai import TraceStore, analyze_traces
 
-    _run_agent(tmp_path, None, "--search-timeouts", "3")
+    # Backoff of 0.5 s, 1 s, 2 s: the retry loop outweighs the tool calls by seconds, however loaded the machine is.
+    _run_agent(tmp_path, None, "--search-timeouts", "3", "--backoff", "0.5")
     with TraceStore(tmp_path / "store.sqlite") as store:
         (analysis,) = analyze_traces(store.all_spans())
     result = analysis.to_dict()

@@ -55,3 +55,13 @@ def test_price_lookup_exact_then_longest_prefix() -> None:
 def test_bad_price_tables(data: object, message: str) -> None:
     with pytest.raises(PriceTableError, match=message):
         PriceTable.from_mapping(data, source="prices.yaml")
+
+
+@pytest.mark.parametrize(
+    "key", ["gen_ai.prompt.0.content", "gen_ai.completion.1.text", "llm.input_messages.0", "llm.output_messages.2"]
+)
+def test_prefixed_content_alone_is_stripped_and_lookalikes_are_kept(key: str) -> None:
+    attrs = {"gen_ai.request.model": "m", key: "s3cret"}
+    assert strip_content(attrs) == {"gen_ai.request.model": "m"}
+    lookalikes = {"x." + key: "kept", key.replace(".", "_", 1): "kept", "m": "n"}
+    assert strip_content(lookalikes) is lookalikes

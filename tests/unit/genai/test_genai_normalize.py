@@ -118,3 +118,33 @@ def test_claude_code_events_without_traces_group_by_prompt() -> None:
     tool = next(s for s in made if s.name == "execute_tool Read")
     assert tool.attributes["error.type"] == "ENOENT"
     assert {s.trace_id for s in made} == {root.trace_id}
+
+
+def test_spans_already_current_come_back_unchanged_and_old_names_still_change() -> None:
+    from ferry.genai import Span, normalize_span
+
+    current = Span("1" * 32, "2" * 16, "", "chat m", 0, 1, attributes={"gen_ai.operation.name": "chat"})
+    assert normalize_span(current) is current
+    tool = Span("1" * 32, "3" * 16, "", "execute_tool t", 0, 1, attributes={"gen_ai.operation.name": "execute_tool"})
+    assert normalize_span(tool) is tool
+    cases = {
+        "gen_ai.system": ({"gen_ai.system": "openai"}, "gen_ai.provider.name"),
+        "openai prefix": ({"gen_ai.openai.request.service_tier": "auto"}, "openai.request.service_tier"),
+        "old provider": ({"gen_ai.provider.name": "az.ai.openai"}, "gen_ai.provider.name"),
+        "error": ({"error.type": "timeout"}, "error.type"),
+        "tool args": ({"gen_ai.tool.call.arguments": '{"q": 1}'}, "ferry.genai.arguments_digest"),
+    }
+    for why, (attrs, key) in cases.items():
+        op = "execute_tool" if why == "tool args" else "chat"
+        span = Span("1" * 32, "4" * 16, "", f"{op} x", 0, 1, attributes={"gen_ai.operation.name": op, **attrs})
+        normal = normalize_span(span)
+        assert normal is not span, why
+        assert key in normal.attributes, why
+    assert (
+        normalize_span(
+            Span(
+                "1" * 32, "4" * 16, "", "chat x", 0, 1, attributes={"gen_ai.operation.name": "chat", "error.type": "e"}
+            )
+        ).status_code
+        == 2
+    )

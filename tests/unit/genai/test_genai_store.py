@@ -75,3 +75,46 @@ def test_retention_by_age(tmp_path: Path) -> None:
 def test_unopenable_store_is_a_store_error(tmp_path: Path) -> None:
     with pytest.raises(StoreError, match="cannot open"):
         TraceStore(tmp_path / "missing-dir" / "s.sqlite")
+
+
+def _full_spans() -> list[Span]:
+    from ferry.genai import SpanEvent
+
+    resource = {"service.name": "agent", "host.name": "h"}
+    return [
+        Span("a" * 32, "1" * 16, "", "invoke_agent a", 10, 90, 1, {"gen_ai.operation.name": "invoke_agent"},
+             resource=resource, scope="lib"),
+        Span("a" * 32, "2" * 16, "1" * 16, "chat m", 20, 80, 3,
+             {"gen_ai.operation.name": "chat", "n": 3, "f": 0.5, "b": True, "l": [1, "x"], "d": {"k": None}},
+             status_code=2, status_message="boom",
+             events=(SpanEvent("gen_ai.request.attempt", 21, {"attempt": 1}), SpanEvent("exception", 22)),
+             links=(("b" * 32, "3" * 16),), resource=resource, scope="lib"),
+        Span("a" * 32, "4" * 16, "1" * 16, "chat m", 30, 40, 3, {"gen_ai.operation.name": "chat"},
+             status_code=1, resource={}, scope=""),
+    ]  # fmt: skip
+
+
+def test_spans_read_back_exactly_as_written(tmp_path: Path) -> None:
+    with TraceStore(tmp_path / "s.sqlite", keep_content=True) as store:
+        spans = _full_spans()
+        store.ingest(Batch(spans=tuple(spans)))
+        assert store.spans("a" * 32) == spans
+        assert store.all_spans() == spans
+        (summary,) = store.traces()
+        assert (summary.span_count, summary.service, summary.start_ns, summary.end_ns) == (3, "agent", 10, 90)
+
+
+def test_rows_written_as_whole_spans_by_earlier_versions_still_read(tmp_path: Path) -> None:
+    spans = _full_spans()
+    with TraceStore(tmp_path / "s.sqlite") as store:
+        store.ingest(Batch(spans=(spans[0],)))
+    with sqlite3.connect(tmp_path / "s.sqlite") as conn:
+        conn.executemany(
+            "INSERT INTO spans VALUES (?, ?, ?, ?, ?, ?, 0, ?)",
+            [
+                (s.trace_id, s.span_id, s.parent_id, s.name, s.start_ns, s.end_ns, json.dumps(s.to_dict()))
+                for s in spans[1:]
+            ],
+        )
+    with TraceStore(tmp_path / "s.sqlite") as store:
+        assert store.spans("a" * 32) == spans
