@@ -106,30 +106,27 @@ class YamlDocument:
     _node: yaml.Node | None = field(default=None, repr=False, compare=False)
 
     def line_of(self, *path: str | int) -> int:
-        """The 1-based line of the value at ``path`` (mapping keys and list indexes), or of its nearest parent."""
+        """The 1-based line of the value at ``path`` (mapping keys and list indexes), or of its nearest parent.
+
+        A mapping key's line names a mapping step, a list item's own line a list step; the first of duplicate keys
+        wins. (Inlined: loaders ask for the line of nearly every field they read.)
+        """
         node = self._node
         best = self.line
         for step in path:
-            if node is None:
+            if isinstance(node, yaml.MappingNode) and isinstance(step, str):
+                for key, value in node.value:
+                    if key.value == step and isinstance(key, yaml.ScalarNode):
+                        best, node = key.start_mark.line + 1, value
+                        break
+                else:
+                    break
+            elif isinstance(node, yaml.SequenceNode) and isinstance(step, int) and 0 <= step < len(node.value):
+                node = node.value[step]
+                best = node.start_mark.line + 1
+            else:
                 break
-            found = _child(node, step)
-            if found is None:
-                break
-            line_node, node = found
-            best = line_node.start_mark.line + 1
         return best
-
-
-def _child(node: yaml.Node, step: str | int) -> tuple[yaml.Node, yaml.Node] | None:
-    """The (node whose line names the step, node to descend into): a mapping key's line, a list item's own line."""
-    if isinstance(node, yaml.MappingNode) and isinstance(step, str):
-        for key, value in node.value:
-            if key.value == step and isinstance(key, yaml.ScalarNode):
-                return key, value
-    elif isinstance(node, yaml.SequenceNode) and isinstance(step, int) and 0 <= step < len(node.value):
-        item = node.value[step]
-        return item, item
-    return None
 
 
 def load_documents(text: str, path: str = "<string>") -> list[YamlDocument]:
