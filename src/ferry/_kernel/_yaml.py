@@ -28,25 +28,34 @@ PathKey = tuple[str | int, ...]
 _STR, _MAP, _SEQ = "tag:yaml.org,2002:str", "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"
 _SCALARS = frozenset(f"tag:yaml.org,2002:{name}" for name in ("null", "bool", "int", "float", "timestamp"))
 _MERGE = "tag:yaml.org,2002:merge"
-_RESOLVED: dict[tuple[str, tuple[bool, bool]], str] = {}
+_RESOLVED: dict[str, str] = {}
 _RESOLVED_MAX = 50_000
 
 
+_PLAIN_TAGS: dict[type[yaml.Node], str] = {yaml.ScalarNode: _STR, yaml.MappingNode: _MAP, yaml.SequenceNode: _SEQ}
+_NO_PATH_RESOLVERS = not _Loader.yaml_path_resolvers
+
+
 class _CachingLoader(_Loader):  # type: ignore[valid-type,misc]
-    """The safe loader, remembering how plain scalars resolve (libyaml calls the Python resolver for each one)."""
+    """The safe loader, remembering how plain scalars resolve (libyaml calls the Python resolver for each node).
+
+    Without path resolvers (SafeLoader has none) a node's tag depends only on its kind and, for a plain scalar,
+    its text: quoted scalars are strings, collections maps and sequences, plain scalars go through the cache.
+    """
 
     def resolve(self, kind: type[yaml.Node], value: Any, implicit: Any) -> str:
-        if kind is not yaml.ScalarNode or not implicit[0]:
+        if not _NO_PATH_RESOLVERS:
             return super().resolve(kind, value, implicit)  # type: ignore[no-any-return]
-        key = (value, implicit)
-        tag = _RESOLVED.get(key)
+        if kind is not yaml.ScalarNode or not implicit[0]:
+            return _PLAIN_TAGS[kind]
+        tag = _RESOLVED.get(value)
         if tag is None:
             tag = super().resolve(kind, value, implicit)
             if len(_RESOLVED) < _RESOLVED_MAX:
-                _RESOLVED[key] = tag
+                _RESOLVED[value] = tag
         return tag
 
-    if not _Loader.yaml_path_resolvers:  # path resolvers are the only state these two keep
+    if _NO_PATH_RESOLVERS:  # path resolvers are the only state these two keep
 
         def descend_resolver(self, current_node: Any, current_index: Any) -> None:
             pass
