@@ -14,7 +14,7 @@ from typing import Any
 
 __all__ = ["dump_stream", "dump_value"]
 
-_PLAIN = re.compile(r"^[A-Za-z_/][A-Za-z0-9_./-]*$")
+_PLAIN = re.compile(r"[A-Za-z_/][A-Za-z0-9_./-]*")  # fullmatch: "$" would also match before a final newline
 _UNPRINTABLE = re.compile("[\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff\ud800-\udfff]")
 _RESERVED = frozenset({"y", "n", "yes", "no", "true", "false", "on", "off", "null"})
 
@@ -26,7 +26,7 @@ def _text(text: str) -> str:
     found = _CACHE.get(text)
     if found is not None:
         return found
-    if _PLAIN.match(text) and text.lower() not in _RESERVED:
+    if _PLAIN.fullmatch(text) and text.lower() not in _RESERVED:
         out = text
     else:
         quoted = json.dumps(text, ensure_ascii=False)
