@@ -80,15 +80,23 @@ def _construct(loader: yaml.SafeLoader, node: yaml.Node, seen: set[int]) -> Any:
     if id(node) in seen:  # an alias: PyYAML shares the object
         raise _Unusual
     seen.add(id(node))
+    # String scalars, most of any manifest, are taken inline; the value before the key, as PyYAML does.
     if kind is yaml.MappingNode and tag == _MAP:
         mapping: dict[Any, Any] = {}
         for key_node, value_node in node.value:
             if type(key_node) is not yaml.ScalarNode or key_node.tag == _MERGE:
                 raise _Unusual
-            mapping[_construct(loader, key_node, seen)] = _construct(loader, value_node, seen)
+            if type(value_node) is yaml.ScalarNode and value_node.tag == _STR:
+                value = value_node.value
+            else:
+                value = _construct(loader, value_node, seen)
+            mapping[key_node.value if key_node.tag == _STR else _construct(loader, key_node, seen)] = value
         return mapping
     if kind is yaml.SequenceNode and tag == _SEQ:
-        return [_construct(loader, item, seen) for item in node.value]
+        return [
+            item.value if type(item) is yaml.ScalarNode and item.tag == _STR else _construct(loader, item, seen)
+            for item in node.value
+        ]
     raise _Unusual
 
 
