@@ -151,10 +151,12 @@ def main() -> None:
             )
             runs.append(json.loads(proc.stdout))
         median = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
+        best = min(r["total_s"] for r in runs)
         rows.append((size, median))
         print(
             f"{size:>6} Ingresses ({median['annotations']:.0f} annotations, {size // 5} hosts, "
-            f"{median['objects']:.0f} objects): median {median['total_s']:.2f} s wall, {median['cpu_s']:.2f} s CPU; "
+            f"{median['objects']:.0f} objects): median {median['total_s']:.2f} s wall (best {best:.2f}), "
+            f"{median['cpu_s']:.2f} s CPU; "
             f"convert+audit {median['convert_audit_s']:.2f} s "
             f"[parse {median['parse_s']:.2f}, model {median['model_s']:.2f}, convert {median['convert_s']:.2f}, "
             f"audit {median['audit_s']:.2f}, write {median['write_s']:.2f}], peak RSS {median['peak_rss_mib']:.0f} MiB",

@@ -95,6 +95,8 @@ class KubeObject:
         """The line of a field of this object (``obj.line_of("spec", "rules", 0, "host")``)."""
         if self.document is None:
             return self.source.line
+        if not self.path_prefix:
+            return self.document.line_of(*path)
         return self.document.line_of(*self.path_prefix, *path)
 
     def where(self, *path: str | int) -> str:

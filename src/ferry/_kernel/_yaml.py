@@ -28,25 +28,34 @@ PathKey = tuple[str | int, ...]
 _STR, _MAP, _SEQ = "tag:yaml.org,2002:str", "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"
 _SCALARS = frozenset(f"tag:yaml.org,2002:{name}" for name in ("null", "bool", "int", "float", "timestamp"))
 _MERGE = "tag:yaml.org,2002:merge"
-_RESOLVED: dict[tuple[str, tuple[bool, bool]], str] = {}
+_RESOLVED: dict[str, str] = {}
 _RESOLVED_MAX = 50_000
 
 
+_PLAIN_TAGS: dict[type[yaml.Node], str] = {yaml.ScalarNode: _STR, yaml.MappingNode: _MAP, yaml.SequenceNode: _SEQ}
+_NO_PATH_RESOLVERS = not _Loader.yaml_path_resolvers
+
+
 class _CachingLoader(_Loader):  # type: ignore[valid-type,misc]
-    """The safe loader, remembering how plain scalars resolve (libyaml calls the Python resolver for each one)."""
+    """The safe loader, remembering how plain scalars resolve (libyaml calls the Python resolver for each node).
+
+    Without path resolvers (SafeLoader has none) a node's tag depends only on its kind and, for a plain scalar,
+    its text: quoted scalars are strings, collections maps and sequences, plain scalars go through the cache.
+    """
 
     def resolve(self, kind: type[yaml.Node], value: Any, implicit: Any) -> str:
-        if kind is not yaml.ScalarNode or not implicit[0]:
+        if not _NO_PATH_RESOLVERS:
             return super().resolve(kind, value, implicit)  # type: ignore[no-any-return]
-        key = (value, implicit)
-        tag = _RESOLVED.get(key)
+        if kind is not yaml.ScalarNode or not implicit[0]:
+            return _PLAIN_TAGS[kind]
+        tag = _RESOLVED.get(value)
         if tag is None:
             tag = super().resolve(kind, value, implicit)
             if len(_RESOLVED) < _RESOLVED_MAX:
-                _RESOLVED[key] = tag
+                _RESOLVED[value] = tag
         return tag
 
-    if not _Loader.yaml_path_resolvers:  # path resolvers are the only state these two keep
+    if _NO_PATH_RESOLVERS:  # path resolvers are the only state these two keep
 
         def descend_resolver(self, current_node: Any, current_index: Any) -> None:
             pass
@@ -71,15 +80,23 @@ def _construct(loader: yaml.SafeLoader, node: yaml.Node, seen: set[int]) -> Any:
     if id(node) in seen:  # an alias: PyYAML shares the object
         raise _Unusual
     seen.add(id(node))
+    # String scalars, most of any manifest, are taken inline; the value before the key, as PyYAML does.
     if kind is yaml.MappingNode and tag == _MAP:
         mapping: dict[Any, Any] = {}
         for key_node, value_node in node.value:
             if type(key_node) is not yaml.ScalarNode or key_node.tag == _MERGE:
                 raise _Unusual
-            mapping[_construct(loader, key_node, seen)] = _construct(loader, value_node, seen)
+            if type(value_node) is yaml.ScalarNode and value_node.tag == _STR:
+                value = value_node.value
+            else:
+                value = _construct(loader, value_node, seen)
+            mapping[key_node.value if key_node.tag == _STR else _construct(loader, key_node, seen)] = value
         return mapping
     if kind is yaml.SequenceNode and tag == _SEQ:
-        return [_construct(loader, item, seen) for item in node.value]
+        return [
+            item.value if type(item) is yaml.ScalarNode and item.tag == _STR else _construct(loader, item, seen)
+            for item in node.value
+        ]
     raise _Unusual
 
 
@@ -106,30 +123,27 @@ class YamlDocument:
     _node: yaml.Node | None = field(default=None, repr=False, compare=False)
 
     def line_of(self, *path: str | int) -> int:
-        """The 1-based line of the value at ``path`` (mapping keys and list indexes), or of its nearest parent."""
+        """The 1-based line of the value at ``path`` (mapping keys and list indexes), or of its nearest parent.
+
+        A mapping key's line names a mapping step, a list item's own line a list step; the first of duplicate keys
+        wins. (Inlined: loaders ask for the line of nearly every field they read.)
+        """
         node = self._node
         best = self.line
         for step in path:
-            if node is None:
+            if isinstance(node, yaml.MappingNode) and isinstance(step, str):
+                for key, value in node.value:
+                    if key.value == step and isinstance(key, yaml.ScalarNode):
+                        best, node = key.start_mark.line + 1, value
+                        break
+                else:
+                    break
+            elif isinstance(node, yaml.SequenceNode) and isinstance(step, int) and 0 <= step < len(node.value):
+                node = node.value[step]
+                best = node.start_mark.line + 1
+            else:
                 break
-            found = _child(node, step)
-            if found is None:
-                break
-            line_node, node = found
-            best = line_node.start_mark.line + 1
         return best
-
-
-def _child(node: yaml.Node, step: str | int) -> tuple[yaml.Node, yaml.Node] | None:
-    """The (node whose line names the step, node to descend into): a mapping key's line, a list item's own line."""
-    if isinstance(node, yaml.MappingNode) and isinstance(step, str):
-        for key, value in node.value:
-            if key.value == step and isinstance(key, yaml.ScalarNode):
-                return key, value
-    elif isinstance(node, yaml.SequenceNode) and isinstance(step, int) and 0 <= step < len(node.value):
-        item = node.value[step]
-        return item, item
-    return None
 
 
 def load_documents(text: str, path: str = "<string>") -> list[YamlDocument]:

@@ -52,6 +52,11 @@ _CALLOUTS = {
     "request-buffering": ("proxy-request-buffering", "proxy-body-size", "client-body-buffer-size"),
 }
 
+_CALLOUT_OF: dict[str, tuple[str, ...]] = {
+    key: tuple(name for name, keys in _CALLOUTS.items() if key in keys) for keys in _CALLOUTS.values() for key in keys
+}
+"""Annotation key → the callouts that list it."""
+
 
 @dataclass(frozen=True)
 class AuditEntry:
@@ -110,20 +115,19 @@ class Audit:
         return any(a.status[target].rank >= threshold.rank for _, a in self.entries())
 
     def callouts(self) -> dict[str, list[dict[str, Any]]]:
-        out: dict[str, list[dict[str, Any]]] = {}
-        entries = self.entries()
-        for name, keys in _CALLOUTS.items():
-            rows = []
-            for ingress, entry in entries:
-                if entry.key in keys:
-                    rows.append(
-                        {
-                            "ingress": f"{ingress.namespace}/{ingress.name}",
-                            "key": entry.key,
-                            "status": _status_dict(entry.status),
-                        }
-                    )
-            out[name] = rows
+        return self._callouts(self.entries())
+
+    def _callouts(self, entries: list[tuple[IngressAudit, AuditEntry]]) -> dict[str, list[dict[str, Any]]]:
+        out: dict[str, list[dict[str, Any]]] = {name: [] for name in _CALLOUTS}
+        for ingress, entry in entries:  # one pass; each callout's rows keep the entries' order
+            for name in _CALLOUT_OF.get(entry.key, ()):
+                out[name].append(
+                    {
+                        "ingress": f"{ingress.namespace}/{ingress.name}",
+                        "key": entry.key,
+                        "status": _status_dict(entry.status),
+                    }
+                )
         return out
 
     def summary(self) -> dict[str, Any]:
@@ -134,13 +138,14 @@ class Audit:
                 **{s.value: counts.get(s, 0) for s in Status},
                 "score": round(self.score(target), 4),
             }
-        unknown = sorted({a.key for _, a in self.entries() if a.key not in PARITY})
+        entries = self.entries()
+        unknown = sorted({a.key for _, a in entries if a.key not in PARITY})
         return {
             "ingresses": len(self.ingresses),
-            "annotations": len(self.entries()),
+            "annotations": len(entries),
             "targets": targets,
             "recommendation": self.recommendation().value,
-            "callouts": self.callouts(),
+            "callouts": self._callouts(entries),
             "unknown": unknown,
             "problems": list(self.problems),
             "differences": [{"object": o, "difference": d} for o, d in self.differences],

@@ -14,7 +14,7 @@ from typing import Any
 
 __all__ = ["dump_stream", "dump_value"]
 
-_PLAIN = re.compile(r"^[A-Za-z_/][A-Za-z0-9_./-]*$")
+_PLAIN = re.compile(r"[A-Za-z_/][A-Za-z0-9_./-]*")  # fullmatch: "$" would also match before a final newline
 _UNPRINTABLE = re.compile("[\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff\ud800-\udfff]")
 _RESERVED = frozenset({"y", "n", "yes", "no", "true", "false", "on", "off", "null"})
 
@@ -26,7 +26,7 @@ def _text(text: str) -> str:
     found = _CACHE.get(text)
     if found is not None:
         return found
-    if _PLAIN.match(text) and text.lower() not in _RESERVED:
+    if _PLAIN.fullmatch(text) and text.lower() not in _RESERVED:
         out = text
     else:
         quoted = json.dumps(text, ensure_ascii=False)
@@ -68,51 +68,55 @@ def _leaf(value: Any, kind: int) -> str:
     return "{}" if kind == 3 else "[]"
 
 
-def _emit(value: Any, indent: str, out: list[str]) -> None:
+def _emit_mapping(value: Mapping[Any, Any], indent: str, out: list[str]) -> None:
+    """The writer's hot path: exact ``str``/``dict``/``list``/``int`` values are told apart by type, inline."""
     append = out.append
-    if _kind(value) == 1:
-        inner = indent + "  "
-        for key, item in value.items():
-            name = (_CACHE.get(key) or _text(key)) if type(key) is str else _scalar(key)
-            if type(item) is str:  # the common leaf, inlined
-                append(f"{indent}{name}: {_CACHE.get(item) or _text(item)}\n")
-                continue
-            kind = _kind(item)
-            if kind == 1:
+    inner = indent + "  "
+    for key, item in value.items():
+        name = (_CACHE.get(key) or _text(key)) if type(key) is str else _scalar(key)
+        kind = type(item)
+        if kind is str:
+            append(f"{indent}{name}: {_CACHE.get(item) or _text(item)}\n")
+        elif kind is dict and item:
+            append(f"{indent}{name}:\n")
+            _emit_mapping(item, inner, out)
+        elif kind is list and item:
+            append(f"{indent}{name}:\n")
+            _emit_list(item, indent, out)
+        elif kind is int:
+            append(f"{indent}{name}: {int.__repr__(item)}\n")
+        else:
+            generic = _kind(item)
+            if generic == 1:
                 append(f"{indent}{name}:\n")
-                _emit(item, inner, out)
-            elif kind == 2:
+                _emit_mapping(item, inner, out)
+            elif generic == 2:
                 append(f"{indent}{name}:\n")
-                _emit(item, indent, out)
+                _emit_list(item, indent, out)
             else:
-                append(f"{indent}{name}: {_leaf(item, kind)}\n")
-        return
-    dash, cont, deep, list_inner = f"{indent}- ", f"{indent}  ", indent + "    ", indent + "  "
+                append(f"{indent}{name}: {_leaf(item, generic)}\n")
+
+
+def _emit_list(value: Any, indent: str, out: list[str]) -> None:
+    dash, cont = f"{indent}- ", indent + "  "
     for item in value:
         kind = _kind(item)
-        if kind == 1:
-            lead = dash
-            for key, sub in item.items():
-                name = (_CACHE.get(key) or _text(key)) if type(key) is str else _scalar(key)
-                if type(sub) is str:
-                    append(f"{lead}{name}: {_CACHE.get(sub) or _text(sub)}\n")
-                    lead = cont
-                    continue
-                sub_kind = _kind(sub)
-                if sub_kind == 1:
-                    append(f"{lead}{name}:\n")
-                    _emit(sub, deep, out)
-                elif sub_kind == 2:
-                    append(f"{lead}{name}:\n")
-                    _emit(sub, list_inner, out)
-                else:
-                    append(f"{lead}{name}: {_leaf(sub, sub_kind)}\n")
-                lead = cont
+        if kind == 1:  # a mapping item is the mapping at the item's indent, its first line behind the dash
+            first = len(out)
+            _emit_mapping(item, cont, out)
+            out[first] = dash + out[first][len(cont) :]
         elif kind == 2:
-            append(f"{indent}-\n")
-            _emit(item, list_inner, out)
+            out.append(f"{indent}-\n")
+            _emit_list(item, cont, out)
         else:
-            append(f"{dash}{_leaf(item, kind)}\n")
+            out.append(f"{dash}{_leaf(item, kind)}\n")
+
+
+def _emit(value: Any, indent: str, out: list[str]) -> None:
+    if _kind(value) == 1:
+        _emit_mapping(value, indent, out)
+    else:
+        _emit_list(value, indent, out)
 
 
 def dump_value(value: Mapping[str, Any]) -> str:
@@ -124,4 +128,9 @@ def dump_value(value: Mapping[str, Any]) -> str:
 
 def dump_stream(values: Iterable[Mapping[str, Any]]) -> str:
     """Mappings as a multi-document YAML stream (``---`` between documents)."""
-    return "---\n".join(dump_value(v) for v in values)
+    out: list[str] = []
+    for index, value in enumerate(values):
+        if index:
+            out.append("---\n")
+        _emit(value, "", out)
+    return "".join(out)

@@ -38,6 +38,7 @@ TRICKY = [
     "!x",
     "&x",
     "a\nb",
+    "plain\n",
     "tab\there",
     "é",
     "\u2028",

@@ -76,9 +76,10 @@ class Context:
         if source is not None:
             meta = obj["metadata"]
             meta.setdefault("labels", {})["gateway.ferry.dev/ingress"] = source.name
+        ref = obj_ref(obj)
         self.objects.append(obj)
-        self.emitted.add(obj_ref(obj))
-        self.ownership.append(Ownership(obj_ref(obj), owner, obj["metadata"].get("namespace", ""), reason))
+        self.emitted.add(ref)
+        self.ownership.append(Ownership(ref, owner, obj["metadata"].get("namespace", ""), reason))
         return obj
 
     def differ(self, obj: dict[str, Any], text: str) -> None:
@@ -94,7 +95,7 @@ class Context:
     def record(self, ingress: Ingress, key: str, status: Status, note: str = "", objects: tuple[str, ...] = ()) -> None:
         """Say what happened to annotation ``key`` of ``ingress`` (worst status wins when recorded twice)."""
         value = ingress.annotation(key)
-        if value is None:
+        if value is None:  # the common case: converters record every key they could act on
             return
         slot = (ingress.namespace, ingress.name, value.canonical)
         previous = self.outcomes.get(slot)

@@ -287,20 +287,22 @@ def _finish_outcomes(ctx: Context, ingresses: list[Ingress]) -> None:
                 ctx.record(ingress, value.key, Status.EXACT, "at its default or without effect on this Ingress")
 
 
-def _sort(objects: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    def key(obj: dict[str, Any]) -> tuple[int, str, str]:
-        kind = obj["kind"]
-        rank = _KIND_ORDER.index(kind) if kind in _KIND_ORDER else len(_KIND_ORDER)
-        meta = obj["metadata"]
-        return (rank, meta.get("namespace", ""), meta["name"])
+_KIND_RANK = {kind: rank for rank, kind in enumerate(_KIND_ORDER)}
 
+
+def _sort(objects: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Kind order, then namespace and name; the first object of each (kind rank, namespace, name) is kept."""
+    keyed = []
+    for obj in objects:
+        meta = obj["metadata"]
+        keyed.append(((_KIND_RANK.get(obj["kind"], len(_KIND_ORDER)), meta.get("namespace", ""), meta["name"]), obj))
+    keyed.sort(key=lambda pair: pair[0])
     seen: set[tuple[int, str, str]] = set()
     out = []
-    for obj in sorted(objects, key=key):
-        k = key(obj)
-        if k in seen:
+    for key, obj in keyed:
+        if key in seen:
             continue
-        seen.add(k)
+        seen.add(key)
         out.append(obj)
     return out
 

@@ -10,8 +10,16 @@ __all__ = ["duration", "host_slug", "join_name", "section_name"]
 _BAD = re.compile(r"[^a-z0-9-]+")
 
 
+_CLEAN: dict[str, str] = {}
+
+
 def _clean(text: str) -> str:
-    return _BAD.sub("-", text.lower()).strip("-") or "x"
+    found = _CLEAN.get(text)
+    if found is None:
+        found = _BAD.sub("-", text.lower()).strip("-") or "x"
+        if len(_CLEAN) < 100_000:  # names repeat (namespaces, kinds, hosts); the bound keeps memory flat
+            _CLEAN[text] = found
+    return found
 
 
 def _fit(name: str, limit: int) -> str:

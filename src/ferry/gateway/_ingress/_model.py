@@ -10,7 +10,7 @@ from types import MappingProxyType
 from typing import Any
 
 from ferry._kernel import SourceRef
-from ferry.gateway._catalogue import ALIASES, AnnotationSpec
+from ferry.gateway._catalogue import AnnotationSpec
 from ferry.gateway._ingress._values import TypedValue
 
 __all__ = [
@@ -184,42 +184,41 @@ class Ingress:
 
     @cached_property
     def _lookup(self) -> dict[str, AnnotationValue]:
-        return dict(self.annotations)
+        """Annotations by canonical key and by every alias of a present key (one dict lookup per question)."""
+        lookup = dict(self.annotations)
+        for value in self.annotations.values():
+            if value.spec is not None:
+                for alias in value.spec.aliases:
+                    lookup.setdefault(alias, value)
+        return lookup
 
     @cached_property
     def _valid(self) -> dict[str, TypedValue]:
-        return {k: v.value for k, v in self.annotations.items() if v.valid and v.value is not None}
+        return {k: v.value for k, v in self._lookup.items() if v.valid and v.value is not None}
 
     def annotation(self, key: str) -> AnnotationValue | None:
         """The annotation with this canonical key (or alias), if present."""
-        found = self._lookup.get(key)
-        if found is not None:
-            return found
-        canonical = ALIASES.get(key)
-        return self._lookup.get(canonical) if canonical is not None else None
+        return self._lookup.get(key)
 
     def value(self, key: str, default: TypedValue | None = None) -> TypedValue | None:
         """The typed value of a valid annotation, else ``default``."""
         found = self._valid.get(key)
-        if found is None:
-            canonical = ALIASES.get(key)
-            found = self._valid.get(canonical) if canonical is not None else None
         return default if found is None else found
 
     def flag(self, key: str, default: bool = False) -> bool:
-        found = self.value(key)
+        found = self._valid.get(key)
         return found if isinstance(found, bool) else default
 
     def text(self, key: str, default: str = "") -> str:
-        found = self.value(key)
+        found = self._valid.get(key)
         return found if isinstance(found, str) else default
 
     def number(self, key: str) -> int | None:
-        found = self.value(key)
+        found = self._valid.get(key)
         return found if isinstance(found, int) and not isinstance(found, bool) else None
 
     def items(self, key: str) -> tuple[str, ...]:
-        found = self.value(key)
+        found = self._valid.get(key)
         if isinstance(found, tuple):
             return tuple(str(v) for v in found)
         return ()
@@ -267,7 +266,8 @@ class StreamService:
 class ControllerConfig:
     """The ingress-nginx controller ConfigMap, with typed accessors for the keys that change behaviour.
 
-    ``data`` keeps every key as written; the properties apply ingress-nginx's defaults.
+    ``data`` keeps every key as written; the properties apply ingress-nginx's defaults (computed once: a
+    conversion asks for them per Ingress).
     """
 
     namespace: str = ""
@@ -285,7 +285,7 @@ class ControllerConfig:
         text = self.data.get(key, "").strip()
         return int(text) if text.isdigit() else default
 
-    @property
+    @cached_property
     def proxy_body_size(self) -> int:
         """Bytes (default 1 MiB; 0 = unlimited)."""
         from ferry.gateway._ingress._values import AnnotationValueError, parse_size
@@ -295,89 +295,89 @@ class ControllerConfig:
         except AnnotationValueError:
             return 1024 * 1024
 
-    @property
+    @cached_property
     def ssl_redirect(self) -> bool:
         return self._bool("ssl-redirect", True)
 
-    @property
+    @cached_property
     def force_ssl_redirect(self) -> bool:
         return self._bool("force-ssl-redirect", False)
 
-    @property
+    @cached_property
     def http_redirect_code(self) -> int:
         code = self._int("http-redirect-code", 308)
         return code if code in (301, 302, 307, 308) else 308
 
-    @property
+    @cached_property
     def use_forwarded_headers(self) -> bool:
         return self._bool("use-forwarded-headers", False)
 
-    @property
+    @cached_property
     def compute_full_forwarded_for(self) -> bool:
         return self._bool("compute-full-forwarded-for", False)
 
-    @property
+    @cached_property
     def forwarded_for_header(self) -> str:
         return self.data.get("forwarded-for-header", "X-Forwarded-For").strip() or "X-Forwarded-For"
 
-    @property
+    @cached_property
     def use_proxy_protocol(self) -> bool:
         return self._bool("use-proxy-protocol", False)
 
-    @property
+    @cached_property
     def proxy_real_ip_cidr(self) -> tuple[str, ...]:
         text = self.data.get("proxy-real-ip-cidr", "0.0.0.0/0")
         return tuple(p.strip() for p in text.split(",") if p.strip())
 
-    @property
+    @cached_property
     def hsts(self) -> bool:
         return self._bool("hsts", True)
 
-    @property
+    @cached_property
     def hsts_max_age(self) -> int:
         return self._int("hsts-max-age", 31536000)
 
-    @property
+    @cached_property
     def hsts_include_subdomains(self) -> bool:
         return self._bool("hsts-include-subdomains", True)
 
-    @property
+    @cached_property
     def hsts_preload(self) -> bool:
         return self._bool("hsts-preload", False)
 
-    @property
+    @cached_property
     def proxy_connect_timeout(self) -> int:
         return self._int("proxy-connect-timeout", 5)
 
-    @property
+    @cached_property
     def proxy_read_timeout(self) -> int:
         return self._int("proxy-read-timeout", 60)
 
-    @property
+    @cached_property
     def proxy_send_timeout(self) -> int:
         return self._int("proxy-send-timeout", 60)
 
-    @property
+    @cached_property
     def proxy_next_upstream(self) -> str:
         return self.data.get("proxy-next-upstream", "error timeout").strip()
 
-    @property
+    @cached_property
     def proxy_next_upstream_tries(self) -> int:
         return self._int("proxy-next-upstream-tries", 3)
 
-    @property
+    @cached_property
     def limit_req_status_code(self) -> int:
         return self._int("limit-req-status-code", 503)
 
-    @property
+    @cached_property
     def worker_shutdown_timeout(self) -> str:
         return self.data.get("worker-shutdown-timeout", "240s").strip()
 
-    @property
+    @cached_property
     def allow_snippet_annotations(self) -> bool:
         return self._bool("allow-snippet-annotations", False)
 
-    @property
+    @cached_property
     def annotations_risk_level(self) -> str:
         return self.data.get("annotations-risk-level", "High").strip() or "High"
 

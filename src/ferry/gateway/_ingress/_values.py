@@ -49,8 +49,32 @@ def _csv(text: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in text.split(",") if part.strip())
 
 
+_TYPED: dict[tuple[ValueKind, tuple[str, ...], str], tuple[TypedValue | None, str]] = {}
+_TYPED_MAX = 50_000
+
+
 def typed_value(spec: AnnotationSpec, raw: str) -> TypedValue:
-    """The value of ``raw`` typed by ``spec.kind``; raises :class:`AnnotationValueError` when invalid."""
+    """The value of ``raw`` typed by ``spec.kind``; raises :class:`AnnotationValueError` when invalid.
+
+    Outcomes are remembered by (kind, choices, value): estates repeat the same few values thousands of times, and
+    typing some of them (CIDR lists) is costly. Typed values are immutable, so sharing them is safe.
+    """
+    key = (spec.kind, spec.choices, raw)
+    found = _TYPED.get(key)
+    if found is None:
+        try:
+            found = (_typed(spec, raw), "")
+        except AnnotationValueError as exc:
+            found = (None, str(exc))
+        if len(_TYPED) < _TYPED_MAX:
+            _TYPED[key] = found
+    value, error = found
+    if value is None:
+        raise AnnotationValueError(error)
+    return value
+
+
+def _typed(spec: AnnotationSpec, raw: str) -> TypedValue:
     kind = spec.kind
     text = raw.strip()
     if kind is ValueKind.BOOL:
