@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ferry.coco._errors import PolicyError
+from ferry.coco._pods import listing
 from ferry.coco._profile import AgentPolicySettings
 from ferry.coco._rego import compile_policy
 from ferry.coco._violation import DENY, WARN, Violation
@@ -157,10 +158,10 @@ def policy_data_of(pod: Mapping[str, Any], settings: AgentPolicySettings) -> dic
     containers = []
     allowed_exec = list(settings.allow_exec)
     for c in _containers(pod):
-        env_names = [str(e.get("name")) for e in c.get("env", []) or [] if isinstance(e, Mapping) and e.get("name")]
+        env_names = [str(e.get("name")) for e in listing(c.get("env")) if isinstance(e, Mapping) and e.get("name")]
         mounts = [
             str(m.get("mountPath"))
-            for m in c.get("volumeMounts", []) or []
+            for m in listing(c.get("volumeMounts"))
             if isinstance(m, Mapping) and m.get("mountPath")
         ]
         containers.append(

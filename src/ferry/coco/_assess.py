@@ -17,7 +17,7 @@ from ferry._kernel import Artifact, Estate, Finding, KubeObject, Section, Severi
 from ferry.coco._errors import ProfileError, SealedSecretError
 from ferry.coco._initdata import INITDATA_ANNOTATION, decode_annotation, parse_initdata
 from ferry.coco._kbs import kbs_resource_policy, policy_images, reference_values
-from ferry.coco._pods import PodContext, containers_of, mapping, pod_template, sealed_names_of
+from ferry.coco._pods import PodContext, containers_of, listing, mapping, pod_template, sealed_names_of
 from ferry.coco._profile import CocoProfile, parse_profile
 from ferry.coco._rules import RULES, evaluate_pod
 from ferry.coco._sealed import SEALED_PREFIX, inspect_sealed
@@ -85,7 +85,7 @@ def _sealed_by_namespace(estate: Estate, profile: CocoProfile) -> tuple[dict[str
 def _vault_resources(pod: Mapping[str, Any]) -> list[str]:
     out = []
     for _, _, c in containers_of(pod):
-        for env in c.get("env") or []:
+        for env in listing(c.get("env")):
             value = mapping(env).get("value")
             if isinstance(value, str) and value.startswith(SEALED_PREFIX):
                 try:

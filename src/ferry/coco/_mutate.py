@@ -27,7 +27,7 @@ from ferry.coco._initdata import (
     decode_annotation,
     encode_annotation,
 )
-from ferry.coco._pods import PodContext, annotations_of, containers_of, mapping, scope_of, sealed_names_of
+from ferry.coco._pods import PodContext, annotations_of, containers_of, listing, mapping, scope_of, sealed_names_of
 from ferry.coco._profile import CocoProfile
 
 __all__ = ["DIGEST_ANNOTATION", "Mutation", "apply_patch", "initdata_for_pod", "mutate_pod"]
@@ -82,7 +82,7 @@ def _sealed_wiring(pod: Mapping[str, Any], profile: CocoProfile) -> list[dict[st
         return []
     ops: list[dict[str, Any]] = []
     spec = mapping(pod.get("spec"))
-    volumes = [v for v in spec.get("volumes") or [] if isinstance(v, Mapping)]
+    volumes = [v for v in listing(spec.get("volumes")) if isinstance(v, Mapping)]
     by_secret = {str(mapping(v.get("secret")).get("secretName")): str(v.get("name")) for v in volumes}
     used_names = {str(v.get("name")) for v in volumes}
     new_volumes = []
@@ -104,7 +104,7 @@ def _sealed_wiring(pod: Mapping[str, Any], profile: CocoProfile) -> list[dict[st
         else:
             ops.extend({"op": "add", "path": "/spec/volumes/-", "value": v} for v in new_volumes)
     for list_name, i, c in containers_of(pod, ephemeral=False):
-        mounts = [m for m in c.get("volumeMounts") or [] if isinstance(m, Mapping)]
+        mounts = [m for m in listing(c.get("volumeMounts")) if isinstance(m, Mapping)]
         have_vol = {str(m.get("name")) for m in mounts}
         have_path = {str(m.get("mountPath")) for m in mounts}
         add = [
@@ -134,7 +134,7 @@ def _apply_sealed_to_spec(spec: Mapping[str, Any], ops: list[dict[str, Any]]) ->
         elif len(parts) >= 3 and parts[2] == "volumeMounts":
             list_name, index = parts[0], int(parts[1])
             containers = [dict(c) for c in out.get(list_name, [])]
-            mounts = list(containers[index].get("volumeMounts") or [])
+            mounts = list(listing(containers[index].get("volumeMounts")))
             mounts.extend(op["value"] if parts[-1] == "volumeMounts" else [op["value"]])
             containers[index]["volumeMounts"] = mounts
             out[list_name] = containers

@@ -29,6 +29,11 @@ def mapping(value: Any) -> Mapping[str, Any]:
     return value if isinstance(value, Mapping) else {}
 
 
+def listing(value: Any) -> list[Any]:
+    """``value`` when it is a list, else an empty one (what a malformed pod has where a list belongs)."""
+    return value if isinstance(value, list) else []
+
+
 def annotations_of(pod: Mapping[str, Any]) -> Mapping[str, Any]:
     return mapping(mapping(pod.get("metadata")).get("annotations"))
 

@@ -30,6 +30,7 @@ from ferry.coco._pods import (
     PodContext,
     annotations_of,
     containers_of,
+    listing,
     mapping,
     scope_of,
     sealed_names_of,
@@ -193,7 +194,7 @@ def _sealed_refs(pod: Mapping[str, Any], sealed: frozenset[str]) -> tuple[list[s
     out: list[Violation] = []
     volumes: set[str] = set()
     for list_name, i, c in containers_of(pod):
-        for j, env in enumerate(c.get("env") or []):
+        for j, env in enumerate(listing(c.get("env"))):
             if not isinstance(env, Mapping):
                 continue
             field = f"spec.{list_name}[{i}].env[{j}]"
@@ -207,11 +208,11 @@ def _sealed_refs(pod: Mapping[str, Any], sealed: frozenset[str]) -> tuple[list[s
             ref = mapping(mapping(env.get("valueFrom")).get("secretKeyRef"))
             if ref.get("name") in sealed:
                 refs.append(field)
-    for k, vol in enumerate(mapping(pod.get("spec")).get("volumes") or []):
+    for k, vol in enumerate(listing(mapping(pod.get("spec")).get("volumes"))):
         if not isinstance(vol, Mapping):
             continue
         names = [mapping(vol.get("secret")).get("secretName")]
-        for source in mapping(vol.get("projected")).get("sources") or []:
+        for source in listing(mapping(vol.get("projected")).get("sources")):
             names.append(mapping(mapping(source).get("secret")).get("name"))
         if any(n in sealed for n in names):
             refs.append(f"spec.volumes[{k}]")
@@ -241,7 +242,7 @@ def _d7(
         )
     prefix = profile.sealed_mount_prefix.rstrip("/") + "/"
     for list_name, i, c in containers_of(pod):
-        for j, mount in enumerate(c.get("volumeMounts") or []):
+        for j, mount in enumerate(listing(c.get("volumeMounts"))):
             if isinstance(mount, Mapping) and mount.get("name") in volumes:
                 path = str(mount.get("mountPath", ""))
                 if not (path + "/").startswith(prefix):
@@ -281,7 +282,9 @@ def _ephemeral_names(pod: Mapping[str, Any] | None) -> set[str]:
     if pod is None:
         return set()
     return {
-        str(c.get("name")) for c in mapping(pod.get("spec")).get("ephemeralContainers") or [] if isinstance(c, Mapping)
+        str(c.get("name"))
+        for c in listing(mapping(pod.get("spec")).get("ephemeralContainers"))
+        if isinstance(c, Mapping)
     }
 
 

@@ -8,6 +8,7 @@ import json
 from typing import Any
 
 import jsonpatch
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -199,3 +200,36 @@ def test_fuzz_raw_bytes_never_crash(body: bytes) -> None:
     out = handle_admission("validate", body, PROFILE)
     assert out.status in (200, 400)
     json.loads(out.body)
+
+
+def _with(value: object, where: str) -> dict[str, Any]:
+    """A pod wired for sealed secrets whose ``where`` (a list in a valid pod) holds ``value`` instead."""
+    container: dict[str, Any] = {"name": "app", "image": "registry.example/app@sha256:" + "a" * 64}
+    spec: dict[str, Any] = {"runtimeClassName": "kata-qemu-snp", "containers": [container]}
+    if where in ("env", "volumeMounts"):
+        container[where] = value
+    elif where == "sources":
+        spec["volumes"] = [{"name": "p", "projected": {"sources": value}}]
+    else:
+        spec[where] = value
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": "p", "annotations": {"coco.ferry.dev/sealed-secrets": "db"}},
+        "spec": spec,
+    }
+
+
+@pytest.mark.parametrize("value", [True, 7, "x", {"a": 1}])
+@pytest.mark.parametrize("where", ["volumes", "ephemeralContainers", "env", "volumeMounts", "sources"])
+@pytest.mark.parametrize("path", ["mutate", "validate"])
+def test_a_scalar_where_a_list_belongs_gets_an_answer_not_a_crash(path: str, where: str, value: object) -> None:
+    # found by the fuzz test above: {"spec": {"volumes": true}} raised TypeError inside the webhook
+    body = _review_dict(
+        uid="u", kind={"group": "", "version": "v1", "kind": "Pod"}, operation="CREATE", object=_with(value, where)
+    )
+    out = handle_admission(path, body, PROFILE, namespace_demands_coco=True)
+    assert out.status == 200
+    answer_body = json.loads(out.body)
+    assert out.decision != "error", answer_body
+    assert answer_body["response"]["uid"] == "u"
