@@ -17,9 +17,7 @@ import typing as _typing
 
 from ferry.cache._api import get_runtime, load_safetensors, load_spec, prefetch, stream_safetensors
 from ferry.cache._api import open as open  # noqa: A004 - ferry.cache.open is the documented name
-from ferry.cache._cron import CronSchedule
 from ferry.cache._embedded import EmbeddedRuntime
-from ferry.cache._entry import assess_cache
 from ferry.cache._errors import (
     DatasetError,
     FetchError,
@@ -30,10 +28,6 @@ from ferry.cache._errors import (
     RuntimeNotFoundError,
     SafetensorsError,
 )
-from ferry.cache._fluid import render_fluid
-from ferry.cache._jfs_errors import JuiceFSError, MetadataEngineError, MountError, ObjectStoreError, VolumeError
-from ferry.cache._jfs_metrics import CacheMetrics
-from ferry.cache._jfs_state import JuiceFSDatasetStatus
 from ferry.cache._loader import CacheReader, TensorStream
 from ferry.cache._model import (
     API_VERSION,
@@ -119,15 +113,38 @@ __all__ = [
     "stream_safetensors",
 ]
 
+# What a warm embedded load never touches (the JuiceFS runtime and its fetch machinery, Fluid rendering, cron,
+# the assessor) is imported on first use: `import ferry.cache` stays small for a serving process's start-up.
+_LAZY = {
+    "CacheMetrics": "_jfs_metrics",
+    "CronSchedule": "_cron",
+    "JuiceFSDatasetStatus": "_jfs_state",
+    "JuiceFSError": "_jfs_errors",
+    "JuiceFSRuntime": "_juicefs",
+    "MetadataEngineError": "_jfs_errors",
+    "MountError": "_jfs_errors",
+    "ObjectStoreError": "_jfs_errors",
+    "VolumeError": "_jfs_errors",
+    "assess_cache": "_entry",
+    "render_fluid": "_fluid",
+}
+
 if _typing.TYPE_CHECKING:
+    from ferry.cache._cron import CronSchedule
+    from ferry.cache._entry import assess_cache
+    from ferry.cache._fluid import render_fluid
+    from ferry.cache._jfs_errors import JuiceFSError, MetadataEngineError, MountError, ObjectStoreError, VolumeError
+    from ferry.cache._jfs_metrics import CacheMetrics
+    from ferry.cache._jfs_state import JuiceFSDatasetStatus
     from ferry.cache._juicefs import JuiceFSRuntime
 
 
 def __getattr__(name: str) -> _typing.Any:
-    # The JuiceFS runtime pulls in the fetch machinery (HTTP, S3 signing, hashlib); a warm embedded load never needs
-    # it, so it is imported on first use.
-    if name == "JuiceFSRuntime":
-        from ferry.cache._juicefs import JuiceFSRuntime
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
 
-        return JuiceFSRuntime
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"ferry.cache.{module}"), name)
+    globals()[name] = value
+    return value
