@@ -457,20 +457,21 @@ def _scope_name(buf: bytes, pos: int, end: int) -> str:
     return name
 
 
-def _scope_spans(buf: bytes, pos: int, end: int, resource: dict[str, Any], out: list[Span], errors: list[str]) -> None:
-    scope: tuple[int, int] | None = None
-    spans: list[tuple[int, int]] = []
+def _container(buf: bytes, pos: int, end: int) -> tuple[tuple[int, int] | None, list[tuple[int, int]]]:
+    """ResourceSpans and ScopeSpans share a layout: one message (field 1), repeated messages (2), schema_url (3)."""
+    single: tuple[int, int] | None = None
+    items: list[tuple[int, int]] = []
     while pos < end:
         tag = buf[pos]
         if tag == 0x12:
             pos, stop = _length(buf, pos + 1, end)
-            spans.append((pos, stop))
+            items.append((pos, stop))
             pos = stop
         elif tag == 0x0A:
-            if scope is not None:
+            if single is not None:
                 raise Unusual
             pos, stop = _length(buf, pos + 1, end)
-            scope = (pos, stop)
+            single = (pos, stop)
             pos = stop
         elif tag == 0x1A:  # schema_url
             pos, stop = _length(buf, pos + 1, end)
@@ -481,6 +482,11 @@ def _scope_spans(buf: bytes, pos: int, end: int, resource: dict[str, Any], out: 
             pos = _skip(buf, pos, tag, end)
     if pos != end:
         raise Unusual
+    return single, items
+
+
+def _scope_spans(buf: bytes, pos: int, end: int, resource: dict[str, Any], out: list[Span], errors: list[str]) -> None:
+    scope, spans = _container(buf, pos, end)
     name = _scope_name(buf, *scope) if scope is not None else ""
     for start, stop in spans:
         _span(buf, start, stop, resource, name, out, errors)
@@ -533,29 +539,7 @@ def decode_trace_request(data: bytes) -> tuple[list[Span], int, list[str]]:
 
 
 def _resource_spans(buf: bytes, pos: int, end: int, out: list[Span], errors: list[str]) -> None:
-    resource: tuple[int, int] | None = None
-    scopes: list[tuple[int, int]] = []
-    while pos < end:
-        tag = buf[pos]
-        if tag == 0x12:
-            pos, stop = _length(buf, pos + 1, end)
-            scopes.append((pos, stop))
-            pos = stop
-        elif tag == 0x0A:
-            if resource is not None:
-                raise Unusual
-            pos, stop = _length(buf, pos + 1, end)
-            resource = (pos, stop)
-            pos = stop
-        elif tag == 0x1A:  # schema_url
-            pos, stop = _length(buf, pos + 1, end)
-            buf[pos:stop].decode()
-            pos = stop
-        else:
-            tag, pos = _tag(buf, pos)
-            pos = _skip(buf, pos, tag, end)
-    if pos != end:
-        raise Unusual
+    resource, scopes = _container(buf, pos, end)
     attrs = _resource(buf, *resource) if resource is not None else {}
     for start, stop in scopes:
         _scope_spans(buf, start, stop, attrs, out, errors)
