@@ -18,7 +18,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar, Protocol, runtime_checkable
 
 from ferry.cache._errors import RuntimeNotFoundError
 from ferry.cache._model import DataLoad, Dataset, Runtime, Secret
@@ -141,6 +141,21 @@ class GcResult:
             "used_bytes": self.used_bytes,
             "quota": self.quota,
         }
+
+
+class ListedFile(Protocol):
+    @property
+    def path(self) -> str: ...
+
+    @property
+    def size(self) -> int: ...
+
+
+@runtime_checkable
+class ListsFiles(Protocol):
+    """A runtime that lists a dataset's files (path, size) before fetching them (the CLI sizes its work by it)."""
+
+    def files(self, dataset: Dataset, *, refresh: bool = False) -> tuple[Dataset, Sequence[ListedFile]]: ...
 
 
 class CacheRuntime(ABC):

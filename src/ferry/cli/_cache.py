@@ -143,9 +143,9 @@ def apply_cmd(files: tuple[str, ...], cache_dir: str | None, no_list: bool, outp
 
 
 def _list_all(runtime: CacheRuntime, spec: Spec) -> list[Any]:
-    from ferry.cache import EmbeddedRuntime, JuiceFSRuntime
+    from ferry.cache._runtime import ListsFiles
 
-    if isinstance(runtime, (EmbeddedRuntime, JuiceFSRuntime)):
+    if isinstance(runtime, ListsFiles):
         for d in spec.datasets:
             runtime.files(d, refresh=d.reference is None)
     return runtime.status(list(spec.datasets))
@@ -214,9 +214,9 @@ def prefetch_cmd(
 
 
 def _planned(runtime: CacheRuntime, dataset: Any, load: Any) -> int:
-    from ferry.cache import EmbeddedRuntime, JuiceFSRuntime
+    from ferry.cache._runtime import ListsFiles
 
-    if not isinstance(runtime, (EmbeddedRuntime, JuiceFSRuntime)):
+    if not isinstance(runtime, ListsFiles):
         return 0
     _, rows = runtime.files(dataset, refresh=dataset.reference is None)
     return sum(r.size for r in rows if load is None or load.selects(r.path))
